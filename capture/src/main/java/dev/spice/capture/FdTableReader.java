@@ -1,0 +1,76 @@
+package dev.spice.capture;
+
+import dev.spice.image.ImageFormat;
+import dev.spice.image.Records.FdKind;
+import dev.spice.image.Records.FdRecord;
+import dev.spice.sys.FileStat;
+import dev.spice.sys.proc.FdInfo;
+import dev.spice.sys.proc.ProcFiles;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Records the file descriptor table. Supported: regular files and directories (reopened by path
+ * at their offset), /dev/null, /dev/zero, /dev/full, /dev/random and /dev/urandom, and as
+ * descriptors 0-2 pipes, sockets and terminals, which restore replaces with its own ("stdio").
+ */
+final class FdTableReader {
+    private static final int O_ACCMODE = 3, O_RDONLY = 0;
+    /** Character devices that are the same everywhere: major 1, these minors. */
+    private static final List<Integer> PORTABLE_MEM_DEVICES = List.of(3, 5, 7, 8, 9);
+
+    private FdTableReader() {}
+
+    static List<FdRecord> read(int pid, FileTable files) {
+        List<FdRecord> fds = new ArrayList<>();
+        for (int fd : fdNumbers(pid)) {
+            String link = ProcFiles.readLink(pid, "fd/" + fd);
+            String proc = ProcFiles.path(pid, "fd/" + fd).toString();
+            FileStat st = FileStat.of(proc);
+            FdInfo info = FdInfo.read(pid, fd);
+            if (info.hasLocks()) {
+                throw new CaptureRefusedException("fd " + fd + " (" + link + ") holds a file lock, which is not supported");
+            }
+            if (fd <= 2 && isStdio(link, st)) {
+                fds.add(new FdRecord(fd, FdKind.STDIO, info.flags(), ImageFormat.NONE, 0));
+            } else if (st.isRegular() || st.isDirectory() || isPortableDevice(st)) {
+                boolean readOnly = (info.flags() & O_ACCMODE) == O_RDONLY && st.isRegular();
+                int file = files.add("fd " + fd + ": file", link, proc, readOnly);
+                fds.add(new FdRecord(fd, FdKind.FILE, info.flags(), file, st.isRegular() || st.isDirectory()
+                        ? info.pos() : 0));
+            } else {
+                throw new CaptureRefusedException("fd " + fd + " (" + link + ") is not supported: only regular files, "
+                        + "directories, /dev/null, /dev/zero, /dev/urandom, and pipes, sockets or terminals "
+                        + "as fds 0-2 are");
+            }
+        }
+        return fds;
+    }
+
+    private static List<Integer> fdNumbers(int pid) {
+        try (Stream<Path> entries = Files.list(ProcFiles.path(pid, "fd"))) {
+            return entries.map(p -> Integer.parseInt(p.getFileName().toString())).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the fds of " + pid, e);
+        }
+    }
+
+    private static boolean isStdio(String link, FileStat st) {
+        return link.startsWith("pipe:") || link.startsWith("socket:") || isTerminal(st);
+    }
+
+    /** Pseudo-terminals (major 136-143), virtual consoles (4), /dev/tty and /dev/console (5). */
+    private static boolean isTerminal(FileStat st) {
+        int major = st.rdevMajor();
+        return st.isCharDevice() && (major == 4 || major == 5 || (major >= 136 && major <= 143));
+    }
+
+    private static boolean isPortableDevice(FileStat st) {
+        return st.isCharDevice() && st.rdevMajor() == 1 && PORTABLE_MEM_DEVICES.contains(st.rdevMinor());
+    }
+}

@@ -1,0 +1,182 @@
+package dev.spice.capture;
+
+import dev.spice.sys.ErrnoException;
+import dev.spice.sys.Errno;
+import dev.spice.sys.Nr;
+import dev.spice.sys.Processes;
+import dev.spice.sys.ProcessMemory;
+import dev.spice.sys.Ptrace;
+import dev.spice.sys.TracerThread;
+import dev.spice.sys.UserRegs;
+
+/**
+ * A process held still under ptrace while it is captured. Attaches with PTRACE_SEIZE and stops
+ * it with PTRACE_INTERRUPT, so no signal is sent; runs injected system calls in it by pointing
+ * its registers at a {@code syscall} instruction of its vDSO and single-stepping; and at the end
+ * puts its original registers back and either lets it go or kills it.
+ */
+final class TraceeSession implements AutoCloseable {
+    private static final int MAP_PRIVATE_ANONYMOUS = 0x22, PROT_RW = 3, PAGE = 4096;
+
+    private final int pid;
+    private final TracerThread tracer;
+    private UserRegs original;
+    private long syscallGadget;
+    private long scratch;
+    private boolean attached;
+
+    private TraceeSession(int pid) {
+        this.pid = pid;
+        this.tracer = new TracerThread(pid);
+    }
+
+    /** Attaches and waits until the process is stopped. */
+    static TraceeSession stop(int pid) {
+        TraceeSession s = new TraceeSession(pid);
+        try {
+            s.tracer.run(s::seizeAndInterrupt);
+        } catch (RuntimeException e) {
+            s.tracer.close();
+            throw e;
+        }
+        return s;
+    }
+
+    private void seizeAndInterrupt() {
+        try {
+            Ptrace.seize(pid);
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.EPERM) {
+                throw new CaptureRefusedException("cannot attach to process " + pid
+                        + ": it is already traced, or we lack the privilege (run as root)");
+            }
+            if (e.errno() == Errno.ESRCH) {
+                throw new CaptureRefusedException("no process with PID " + pid);
+            }
+            throw e;
+        }
+        attached = true;
+        Ptrace.interrupt(pid);
+        while (true) {
+            int status = Ptrace.waitFor(pid);
+            if (!Ptrace.stopped(status)) {
+                attached = false;
+                throw new CaptureRefusedException("process " + pid + " ended while being stopped");
+            }
+            if (Ptrace.stopEvent(status) == Ptrace.EVENT_STOP) {
+                break;
+            }
+            // A signal was being delivered: let it through; the interrupt is still pending.
+            Ptrace.cont(pid, Ptrace.stopSignal(status));
+        }
+        original = Ptrace.getRegs(pid);
+    }
+
+    int pid() {
+        return pid;
+    }
+
+    UserRegs registers() {
+        return original;
+    }
+
+    byte[] xstate() {
+        return tracer.call(() -> Ptrace.getXstate(pid));
+    }
+
+    long sigmask() {
+        return tracer.call(() -> Ptrace.getSigmask(pid));
+    }
+
+    Ptrace.RseqConfig rseq() {
+        return tracer.call(() -> Ptrace.rseqConfiguration(pid));
+    }
+
+    /** The address of a {@code syscall} instruction in the tracee's vDSO, found once. */
+    void useSyscallGadget(long address) {
+        this.syscallGadget = address;
+    }
+
+    /** Runs a system call inside the tracee and returns its raw result (negative errno on failure). */
+    long inject(long nr, long... args) {
+        if (syscallGadget == 0) {
+            throw new IllegalStateException("no syscall instruction to inject with");
+        }
+        return tracer.call(() -> {
+            UserRegs r = original.with(UserRegs.RAX, nr).with(UserRegs.ORIG_RAX, -1)
+                    .with(UserRegs.RIP, syscallGadget);
+            int[] argRegs = {UserRegs.RDI, UserRegs.RSI, UserRegs.RDX, UserRegs.R10, UserRegs.R8, UserRegs.R9};
+            for (int i = 0; i < argRegs.length; i++) {
+                r = r.with(argRegs[i], i < args.length ? args[i] : 0);
+            }
+            Ptrace.setRegs(pid, r);
+            Ptrace.singleStep(pid);
+            int status = Ptrace.waitFor(pid);
+            if (!Ptrace.stopped(status) || Ptrace.stopSignal(status) != Ptrace.SIGTRAP) {
+                throw new IllegalStateException("injected syscall " + nr + " in " + pid
+                        + " did not come back (wait status 0x" + Integer.toHexString(status) + ")");
+            }
+            return Ptrace.getRegs(pid).rax();
+        });
+    }
+
+    /** One page of memory in the tracee for the results of injected calls (freed by {@link #releaseScratch}). */
+    long scratch() {
+        if (scratch == 0) {
+            long addr = inject(Nr.MMAP, 0, PAGE, PROT_RW, MAP_PRIVATE_ANONYMOUS, -1, 0);
+            if (addr < 0 && addr > -4096) {
+                throw new ErrnoException("mmap in the tracee", (int) -addr);
+            }
+            scratch = addr;
+        }
+        return scratch;
+    }
+
+    byte[] readScratch(int length) {
+        return ProcessMemory.read(pid, scratch, length);
+    }
+
+    void releaseScratch() {
+        if (scratch != 0) {
+            inject(Nr.MUNMAP, scratch, PAGE);
+            scratch = 0;
+        }
+    }
+
+    /** Puts the registers back and lets the process continue (an interrupted syscall restarts). */
+    void release() {
+        if (attached) {
+            tracer.run(() -> {
+                Ptrace.setRegs(pid, original);
+                Ptrace.detach(pid);
+            });
+            attached = false;
+        }
+    }
+
+    /** Kills the process (after a successful capture without --leave-running) and waits for its end. */
+    void kill() {
+        tracer.run(() -> {
+            Processes.kill(pid, Processes.SIGKILL);
+            while (Ptrace.stopped(Ptrace.waitFor(pid))) {
+                // stops reported before the kill took effect
+            }
+        });
+        attached = false;
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (attached) {
+                try {
+                    releaseScratch();
+                } finally {
+                    release();
+                }
+            }
+        } finally {
+            tracer.close();
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package dev.spice.cli;
+
+import dev.spice.image.Image;
+import dev.spice.image.ImageContents;
+import dev.spice.image.ImageFormat;
+import dev.spice.image.ImageReader;
+import dev.spice.image.Records.FdKind;
+import dev.spice.image.Records.FdRecord;
+import dev.spice.image.Records.FileRecord;
+import dev.spice.image.Records.PageRun;
+import dev.spice.image.Records.ProcessRecord;
+import dev.spice.image.Records.ThreadRecord;
+import dev.spice.image.Records.VmaRecord;
+import dev.spice.image.VmaKind;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "inspect", description = "Print a summary of an image: mappings and how each is backed, threads, "
+        + "file descriptors, totals.")
+final class InspectCommand implements Callable<Integer> {
+    private static final int[] REG_ORDER = {16, 19, 10, 15};      // rip, rsp, rax, orig_rax
+    private static final String[] REG_NAMES = {"rip", "rsp", "rax", "orig_rax"};
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--image", required = true, description = "image file")
+    Path image;
+
+    @Option(names = "--verify", description = "also verify the checksum of the page data (reads the whole file)")
+    boolean verify;
+
+    @Override
+    public Integer call() {
+        Image img = ImageReader.read(image);
+        if (verify) {
+            ImageReader.verifyData(img);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        ImageContents c = img.contents();
+        ProcessRecord p = c.process();
+        out.printf("image     %s, format %d, created %s%s%n", img.path(), img.header().version(),
+                Instant.ofEpochMilli(img.header().createdUnixMs()), verify ? ", page data verified" : "");
+        out.printf("process   pid %d \"%s\", executable %s, cwd %s, uid %d, gid %d%n", p.pid(), p.comm(),
+                c.files().get(p.exeFile()).path(), p.cwd(), p.uid()[0], p.gid()[0]);
+        for (ThreadRecord t : c.threads()) {
+            StringBuilder regs = new StringBuilder();
+            for (int i = 0; i < REG_ORDER.length; i++) {
+                regs.append(String.format(" %s=0x%x", REG_NAMES[i], t.regs()[REG_ORDER[i]]));
+            }
+            out.printf("thread    tid %d%s, %d bytes of FPU/vector state, sigmask 0x%x%s%s%n", t.tid(), regs,
+                    t.xstate().length, t.sigmask(), t.rseqLen() != 0 ? ", rseq" : "",
+                    t.restartedSyscall() >= 0 ? ", resumes by reissuing syscall " + t.restartedSyscall() : "");
+        }
+        out.println("mappings");
+        long mapped = 0;
+        for (VmaRecord v : c.vmas()) {
+            long stored = c.runsOf(v).stream().mapToLong(PageRun::bytes).sum();
+            mapped += v.size();
+            out.printf("  %012x-%012x %s %9s  %-38s stored %s in %d runs%n", v.start(), v.end(), perms(v),
+                    Sizes.human(v.size()), backing(v, c), Sizes.human(stored), v.runCount());
+        }
+        out.println("fds");
+        for (FdRecord f : c.fds()) {
+            out.printf("  %3d %s%n", f.fd(), f.kind() == FdKind.STDIO ? "stdio (provided at restore)"
+                    : String.format("%s (flags 0%o, offset %d)", c.files().get(f.file()).path(), f.flags(), f.pos()));
+        }
+        long stored = c.storedPages() * ImageFormat.PAGE_SIZE;
+        out.printf("totals    %d mappings, %s mapped, %s stored in %d runs, %d files, %d fds, %s metadata%n",
+                c.vmas().size(), Sizes.human(mapped), Sizes.human(stored), c.runs().size(), c.files().size(),
+                c.fds().size(), Sizes.human(img.header().metadataSize()));
+        return 0;
+    }
+
+    private static String perms(VmaRecord v) {
+        return ((v.prot() & 1) != 0 ? "r" : "-") + ((v.prot() & 2) != 0 ? "w" : "-") + ((v.prot() & 4) != 0 ? "x" : "-")
+                + (v.has(ImageFormat.VMA_F_SHARED) ? "s" : "p");
+    }
+
+    private static String backing(VmaRecord v, ImageContents c) {
+        if (v.kind() == VmaKind.FILE) {
+            FileRecord f = c.files().get(v.file());
+            return f.path() + String.format(" @%x", v.fileOffset());
+        }
+        String label = v.kind().label();
+        if (v.has(ImageFormat.VMA_F_STACK)) {
+            return label + " (stack, copied)";
+        }
+        return v.name() != null ? label + " [" + v.name() + "]" : label;
+    }
+}

@@ -1,0 +1,65 @@
+package dev.spice.cli;
+
+import dev.spice.restore.RestoredProcess;
+import dev.spice.restore.Restorer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "restore", description = "Restore a process from an image into fresh PID and mount namespaces. "
+        + "Without --detach, waits for it and exits with its exit status.")
+final class RestoreCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--image", required = true, description = "image file")
+    Path image;
+
+    @Option(names = "--detach", description = "return once the process runs")
+    boolean detach;
+
+    @Option(names = "--pid-file", description = "with --detach: write the restored process's PID here")
+    Path pidFile;
+
+    @Option(names = "--timings", description = "print where the restore spent its time to stderr")
+    boolean timings;
+
+    @Override
+    public Integer call() {
+        if (pidFile != null && !detach) {
+            throw new ParameterException(spec.commandLine(), "--pid-file needs --detach");
+        }
+        RestoredProcess p = Restorer.restore(image, Map.of(), detach);
+        if (timings) {
+            spec.commandLine().getErr().println("spice: restored PID " + p.pid() + ": " + p.timings());
+        }
+        if (!detach) {
+            return p.waitFor();
+        }
+        if (pidFile != null) {
+            writeAtomically(pidFile, p.pid() + "\n");
+        } else {
+            spec.commandLine().getOut().println(p.pid());
+        }
+        return 0;
+    }
+
+    private static void writeAtomically(Path file, String content) {
+        try {
+            Path temp = Files.createTempFile(file.toAbsolutePath().getParent(), ".pid", ".tmp");
+            Files.writeString(temp, content);
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+}

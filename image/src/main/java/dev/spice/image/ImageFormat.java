@@ -1,0 +1,33 @@
+package dev.spice.image;
+
+/**
+ * Constants of the Spice image format, version 1. docs/image-format.md is the specification;
+ * restore/src/main/c/image.h mirrors these values for the restorer.
+ */
+public final class ImageFormat {
+    public static final byte[] MAGIC = {'S', 'P', 'I', 'C', 'E', 'I', 'M', 'G'};
+    public static final int VERSION = 1;
+    public static final int PAGE_SIZE = 4096;
+    public static final int HEADER_SIZE = 128;
+    public static final int HEADER_CRC_OFFSET = 124;
+    public static final int METADATA_OFFSET = PAGE_SIZE;
+    public static final int SECTION_HEADER_SIZE = 16;
+    public static final int MACHINE_X86_64 = 62;
+    /** "No file" and "no string" in 32-bit index fields. */
+    public static final int NONE = -1;
+
+    public static final int SEC_PROCESS = 1, SEC_THREAD = 2, SEC_VMAS = 3, SEC_RUNS = 4, SEC_FILES = 5,
+            SEC_FDS = 6, SEC_STRINGS = 7, SEC_AUXV = 8, SEC_SIGACTIONS = 9, SEC_RLIMITS = 10,
+            SEC_GROUPS = 11;
+
+    public static final int PROCESS_SIZE = 304, THREAD_SIZE = 304, VMA_SIZE = 56, RUN_SIZE = 24,
+            FILE_SIZE = 48, FD_SIZE = 24, SIGACTION_SIZE = 32, RLIMIT_SIZE = 16;
+    public static final int SIGNALS = 64, RLIMITS = 16;
+
+    public static final int VMA_F_SHARED = 1, VMA_F_GROWSDOWN = 2, VMA_F_STACK = 4;
+    public static final int ADV_DONTDUMP = 1, ADV_DONTFORK = 2, ADV_WIPEONFORK = 4, ADV_HUGEPAGE = 8,
+            ADV_NOHUGEPAGE = 16;
+    public static final int CHECK_IDENTITY = 1, CHECK_CONTENT = 2;
+
+    private ImageFormat() {}
+}

@@ -1,0 +1,413 @@
+package dev.spice.image;
+
+import static dev.spice.image.ImageFormat.NONE;
+
+import dev.spice.image.Records.FdKind;
+import dev.spice.image.Records.FdRecord;
+import dev.spice.image.Records.FileRecord;
+import dev.spice.image.Records.Itimer;
+import dev.spice.image.Records.MmLayout;
+import dev.spice.image.Records.PageRun;
+import dev.spice.image.Records.ProcessRecord;
+import dev.spice.image.Records.Rlimit;
+import dev.spice.image.Records.Sigaction;
+import dev.spice.image.Records.ThreadRecord;
+import dev.spice.image.Records.VmaRecord;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Encodes and decodes the metadata sections, field by field in the order of the C structs in
+ * restore/src/main/c/image.h. Encoding and decoding sit side by side so they stay in step.
+ */
+final class MetadataCodec {
+    private MetadataCodec() {}
+
+    // ---------------------------------------------------------------- encoding
+
+    /** The metadata bytes and the number of sections in them. */
+    record Encoded(byte[] bytes, int sections) {}
+
+    static Encoded encode(ImageContents c) {
+        Strings strings = new Strings();
+        List<byte[]> sections = new ArrayList<>();
+        List<Integer> types = new ArrayList<>();
+        List<Integer> entrySizes = new ArrayList<>();
+        // Strings are interned while other sections are encoded, so the table goes last.
+        add(sections, types, entrySizes, ImageFormat.SEC_PROCESS, ImageFormat.PROCESS_SIZE,
+                process(c.process(), strings));
+        for (ThreadRecord t : c.threads()) {
+            add(sections, types, entrySizes, ImageFormat.SEC_THREAD, 0, thread(t));
+        }
+        add(sections, types, entrySizes, ImageFormat.SEC_VMAS, ImageFormat.VMA_SIZE, vmas(c.vmas(), strings));
+        add(sections, types, entrySizes, ImageFormat.SEC_RUNS, ImageFormat.RUN_SIZE, runs(c.runs()));
+        add(sections, types, entrySizes, ImageFormat.SEC_FILES, ImageFormat.FILE_SIZE, files(c.files(), strings));
+        add(sections, types, entrySizes, ImageFormat.SEC_FDS, ImageFormat.FD_SIZE, fds(c.fds()));
+        add(sections, types, entrySizes, ImageFormat.SEC_AUXV, 0, longs(c.auxv()));
+        add(sections, types, entrySizes, ImageFormat.SEC_SIGACTIONS, ImageFormat.SIGACTION_SIZE,
+                sigactions(c.sigactions()));
+        add(sections, types, entrySizes, ImageFormat.SEC_RLIMITS, ImageFormat.RLIMIT_SIZE, rlimits(c.rlimits()));
+        add(sections, types, entrySizes, ImageFormat.SEC_GROUPS, 4, ints(c.groups()));
+        add(sections, types, entrySizes, ImageFormat.SEC_STRINGS, 0, strings.bytes());
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (int i = 0; i < sections.size(); i++) {
+            byte[] payload = sections.get(i);
+            ByteBuffer h = le(ImageFormat.SECTION_HEADER_SIZE);
+            h.putInt(types.get(i)).putInt(entrySizes.get(i)).putLong(payload.length);
+            out.writeBytes(h.array());
+            out.writeBytes(payload);
+            out.writeBytes(new byte[pad8(payload.length) - payload.length]);
+        }
+        return new Encoded(out.toByteArray(), sections.size());
+    }
+
+    private static void add(List<byte[]> sections, List<Integer> types, List<Integer> entrySizes, int type,
+            int entrySize, byte[] payload) {
+        sections.add(payload);
+        types.add(type);
+        entrySizes.add(entrySize);
+    }
+
+    private static byte[] process(ProcessRecord p, Strings strings) {
+        ByteBuffer b = le(ImageFormat.PROCESS_SIZE);
+        b.putInt(p.pid()).putInt(p.ppid()).putInt(p.pgid()).putInt(p.sid());
+        for (int id : p.uid()) {
+            b.putInt(id);
+        }
+        for (int id : p.gid()) {
+            b.putInt(id);
+        }
+        b.putInt(p.umask()).putInt(p.personality());
+        byte[] comm = new byte[16];
+        byte[] name = p.comm().getBytes(StandardCharsets.UTF_8);
+        System.arraycopy(name, 0, comm, 0, Math.min(15, name.length));
+        b.put(comm);
+        b.putInt(strings.offset(p.cwd())).putInt(p.exeFile());
+        MmLayout m = p.mm();
+        b.putLong(m.startCode()).putLong(m.endCode()).putLong(m.startData()).putLong(m.endData())
+                .putLong(m.startBrk()).putLong(m.brk()).putLong(m.startStack()).putLong(m.argStart())
+                .putLong(m.argEnd()).putLong(m.envStart()).putLong(m.envEnd());
+        b.putLong(p.sigreturnGadget()).putLong(p.timerslackNs());
+        b.putInt(p.dumpable()).putInt(p.pdeathSignal()).putInt(p.noNewPrivs() ? 1 : 0)
+                .putInt(p.childSubreaper() ? 1 : 0).putInt(p.thpDisable() ? 1 : 0).putInt(p.threadCount());
+        for (Itimer t : p.itimers()) {
+            b.putLong(t.intervalSec()).putLong(t.intervalUsec()).putLong(t.valueSec()).putLong(t.valueUsec());
+        }
+        return b.array();
+    }
+
+    private static byte[] thread(ThreadRecord t) {
+        ByteBuffer b = le(ImageFormat.THREAD_SIZE + t.xstate().length);
+        b.putInt(t.tid()).putInt(t.xstate().length);
+        for (long r : t.regs()) {
+            b.putLong(r);
+        }
+        b.putLong(t.sigmask()).putLong(t.altstackSp()).putLong(t.altstackSize());
+        b.putInt(t.altstackFlags()).putInt(t.rseqLen()).putLong(t.rseqAddr());
+        b.putInt(t.rseqSig()).putInt(t.rseqFlags());
+        b.putLong(t.robustList()).putLong(t.robustListLen()).putLong(t.clearChildTid())
+                .putLong(t.restartedSyscall());
+        b.put(t.xstate());
+        return b.array();
+    }
+
+    private static byte[] vmas(List<VmaRecord> vmas, Strings strings) {
+        ByteBuffer b = le(ImageFormat.VMA_SIZE * vmas.size());
+        for (VmaRecord v : vmas) {
+            b.putLong(v.start()).putLong(v.end()).putLong(v.fileOffset());
+            b.putInt(v.kind().code()).putInt(v.prot()).putInt(v.flags()).putInt(v.advice()).putInt(v.file())
+                    .putInt(v.name() == null ? NONE : strings.offset(v.name()))
+                    .putInt(v.firstRun()).putInt(v.runCount());
+        }
+        return b.array();
+    }
+
+    private static byte[] runs(List<PageRun> runs) {
+        ByteBuffer b = le(ImageFormat.RUN_SIZE * runs.size());
+        for (PageRun r : runs) {
+            b.putLong(r.start()).putLong(r.pages()).putLong(r.dataOffset());
+        }
+        return b.array();
+    }
+
+    private static byte[] files(List<FileRecord> files, Strings strings) {
+        ByteBuffer b = le(ImageFormat.FILE_SIZE * files.size());
+        for (FileRecord f : files) {
+            b.putInt(strings.offset(f.path())).putInt(f.mode()).putInt(f.devMajor()).putInt(f.devMinor())
+                    .putLong(f.inode()).putLong(f.size()).putLong(f.mtimeSec()).putInt(f.mtimeNsec())
+                    .putInt(f.checks());
+        }
+        return b.array();
+    }
+
+    private static byte[] fds(List<FdRecord> fds) {
+        ByteBuffer b = le(ImageFormat.FD_SIZE * fds.size());
+        for (FdRecord f : fds) {
+            b.putInt(f.fd()).putInt(f.kind().code()).putInt(f.flags()).putInt(f.file()).putLong(f.pos());
+        }
+        return b.array();
+    }
+
+    private static byte[] sigactions(List<Sigaction> actions) {
+        ByteBuffer b = le(ImageFormat.SIGACTION_SIZE * actions.size());
+        for (Sigaction a : actions) {
+            b.putLong(a.handler()).putLong(a.flags()).putLong(a.restorer()).putLong(a.mask());
+        }
+        return b.array();
+    }
+
+    private static byte[] rlimits(List<Rlimit> limits) {
+        ByteBuffer b = le(ImageFormat.RLIMIT_SIZE * limits.size());
+        for (Rlimit r : limits) {
+            b.putLong(r.cur()).putLong(r.max());
+        }
+        return b.array();
+    }
+
+    private static byte[] longs(long[] values) {
+        ByteBuffer b = le(8 * values.length);
+        for (long v : values) {
+            b.putLong(v);
+        }
+        return b.array();
+    }
+
+    private static byte[] ints(int[] values) {
+        ByteBuffer b = le(4 * values.length);
+        for (int v : values) {
+            b.putInt(v);
+        }
+        return b.array();
+    }
+
+    /** The string table: offset 0 is the empty string; equal strings are stored once. */
+    private static final class Strings {
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private final Map<String, Integer> offsets = new HashMap<>();
+
+        Strings() {
+            bytes.write(0);
+            offsets.put("", 0);
+        }
+
+        int offset(String s) {
+            return offsets.computeIfAbsent(s, k -> {
+                int at = bytes.size();
+                bytes.writeBytes(k.getBytes(StandardCharsets.UTF_8));
+                bytes.write(0);
+                return at;
+            });
+        }
+
+        byte[] bytes() {
+            return bytes.toByteArray();
+        }
+    }
+
+    // ---------------------------------------------------------------- decoding
+
+    static ImageContents decode(ByteBuffer metadata, int sectionCount) {
+        Map<Integer, ByteBuffer> single = new HashMap<>();
+        List<ByteBuffer> threadSections = new ArrayList<>();
+        for (int i = 0; i < sectionCount; i++) {
+            if (metadata.remaining() < ImageFormat.SECTION_HEADER_SIZE) {
+                throw new ImageFormatException("metadata ends inside section " + i);
+            }
+            int type = metadata.getInt();
+            int entrySize = metadata.getInt();
+            long length = metadata.getLong();
+            if (length < 0 || length > metadata.remaining()) {
+                throw new ImageFormatException("section " + i + " (type " + type + ") runs past the metadata");
+            }
+            ByteBuffer payload = metadata.slice(metadata.position(), (int) length).order(ByteOrder.LITTLE_ENDIAN);
+            if (entrySize != 0 && length % entrySize != 0) {
+                throw new ImageFormatException("section type " + type + " is not a whole number of entries");
+            }
+            metadata.position(metadata.position() + (int) Math.min(pad8(length), metadata.remaining()));
+            if (type == ImageFormat.SEC_THREAD) {
+                threadSections.add(payload);
+            } else if (single.put(type, payload) != null) {
+                throw new ImageFormatException("section type " + type + " appears twice");
+            }
+        }
+        byte[] strings = bytes(required(single, ImageFormat.SEC_STRINGS, "strings"));
+        ProcessRecord process = decodeProcess(required(single, ImageFormat.SEC_PROCESS, "process"), strings);
+        List<ThreadRecord> threads = threadSections.stream().map(MetadataCodec::decodeThread).toList();
+        List<VmaRecord> vmas = decodeVmas(required(single, ImageFormat.SEC_VMAS, "mappings"), strings);
+        List<PageRun> runs = decodeRuns(required(single, ImageFormat.SEC_RUNS, "page runs"));
+        List<FileRecord> files = decodeFiles(required(single, ImageFormat.SEC_FILES, "files"), strings);
+        List<FdRecord> fds = decodeFds(required(single, ImageFormat.SEC_FDS, "file descriptors"));
+        long[] auxv = decodeLongs(required(single, ImageFormat.SEC_AUXV, "auxv"));
+        List<Sigaction> sigactions = decodeSigactions(required(single, ImageFormat.SEC_SIGACTIONS, "signal actions"));
+        List<Rlimit> rlimits = decodeRlimits(required(single, ImageFormat.SEC_RLIMITS, "resource limits"));
+        int[] groups = decodeInts(required(single, ImageFormat.SEC_GROUPS, "groups"));
+        if (threads.isEmpty()) {
+            throw new ImageFormatException("image has no thread");
+        }
+        if (sigactions.size() != ImageFormat.SIGNALS || rlimits.size() != ImageFormat.RLIMITS) {
+            throw new ImageFormatException("signal or resource limit table has the wrong size");
+        }
+        return new ImageContents(process, threads, vmas, runs, files, fds, auxv, sigactions, rlimits, groups);
+    }
+
+    private static ByteBuffer required(Map<Integer, ByteBuffer> sections, int type, String what) {
+        ByteBuffer b = sections.get(type);
+        if (b == null) {
+            throw new ImageFormatException("image lacks its " + what + " section");
+        }
+        return b;
+    }
+
+    private static String string(byte[] table, int offset) {
+        if (offset < 0 || offset >= table.length) {
+            throw new ImageFormatException("string offset " + offset + " is outside the string table");
+        }
+        int end = offset;
+        while (end < table.length && table[end] != 0) {
+            end++;
+        }
+        return new String(table, offset, end - offset, StandardCharsets.UTF_8);
+    }
+
+    private static ProcessRecord decodeProcess(ByteBuffer b, byte[] strings) {
+        if (b.remaining() < ImageFormat.PROCESS_SIZE) {
+            throw new ImageFormatException("process section is too short");
+        }
+        int pid = b.getInt(), ppid = b.getInt(), pgid = b.getInt(), sid = b.getInt();
+        int[] uid = {b.getInt(), b.getInt(), b.getInt(), b.getInt()};
+        int[] gid = {b.getInt(), b.getInt(), b.getInt(), b.getInt()};
+        int umask = b.getInt(), personality = b.getInt();
+        byte[] comm = new byte[16];
+        b.get(comm);
+        int commLen = 0;
+        while (commLen < 16 && comm[commLen] != 0) {
+            commLen++;
+        }
+        String cwd = string(strings, b.getInt());
+        int exe = b.getInt();
+        MmLayout mm = new MmLayout(b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong(),
+                b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong());
+        long gadget = b.getLong(), slack = b.getLong();
+        int dumpable = b.getInt(), pdeath = b.getInt(), nnp = b.getInt(), subreaper = b.getInt(),
+                thp = b.getInt(), threadCount = b.getInt();
+        List<Itimer> timers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            timers.add(new Itimer(b.getLong(), b.getLong(), b.getLong(), b.getLong()));
+        }
+        return new ProcessRecord(pid, ppid, pgid, sid, uid, gid, umask, personality,
+                new String(comm, 0, commLen, StandardCharsets.UTF_8), cwd, exe, mm, gadget, slack, dumpable,
+                pdeath, nnp != 0, subreaper != 0, thp != 0, threadCount, timers);
+    }
+
+    private static ThreadRecord decodeThread(ByteBuffer b) {
+        if (b.remaining() < ImageFormat.THREAD_SIZE) {
+            throw new ImageFormatException("thread section is too short");
+        }
+        int tid = b.getInt(), xstateSize = b.getInt();
+        long[] regs = new long[27];
+        for (int i = 0; i < regs.length; i++) {
+            regs[i] = b.getLong();
+        }
+        long sigmask = b.getLong(), altSp = b.getLong(), altSize = b.getLong();
+        int altFlags = b.getInt(), rseqLen = b.getInt();
+        long rseqAddr = b.getLong();
+        int rseqSig = b.getInt(), rseqFlags = b.getInt();
+        long robust = b.getLong(), robustLen = b.getLong(), clearTid = b.getLong(), restarted = b.getLong();
+        if (xstateSize < 0 || xstateSize != b.remaining()) {
+            throw new ImageFormatException("thread " + tid + " has a malformed register area");
+        }
+        byte[] xstate = new byte[xstateSize];
+        b.get(xstate);
+        return new ThreadRecord(tid, regs, sigmask, altSp, altSize, altFlags, rseqAddr, rseqLen, rseqSig,
+                rseqFlags, robust, robustLen, clearTid, restarted, xstate);
+    }
+
+    private static List<VmaRecord> decodeVmas(ByteBuffer b, byte[] strings) {
+        List<VmaRecord> vmas = new ArrayList<>();
+        while (b.remaining() >= ImageFormat.VMA_SIZE) {
+            long start = b.getLong(), end = b.getLong(), offset = b.getLong();
+            VmaKind kind = VmaKind.of(b.getInt());
+            int prot = b.getInt(), flags = b.getInt(), advice = b.getInt(), file = b.getInt(), name = b.getInt();
+            int firstRun = b.getInt(), runCount = b.getInt();
+            vmas.add(new VmaRecord(start, end, offset, kind, prot, flags, advice, file,
+                    name == NONE ? null : string(strings, name), firstRun, runCount));
+        }
+        return vmas;
+    }
+
+    private static List<PageRun> decodeRuns(ByteBuffer b) {
+        List<PageRun> runs = new ArrayList<>();
+        while (b.remaining() >= ImageFormat.RUN_SIZE) {
+            runs.add(new PageRun(b.getLong(), b.getLong(), b.getLong()));
+        }
+        return runs;
+    }
+
+    private static List<FileRecord> decodeFiles(ByteBuffer b, byte[] strings) {
+        List<FileRecord> files = new ArrayList<>();
+        while (b.remaining() >= ImageFormat.FILE_SIZE) {
+            files.add(new FileRecord(string(strings, b.getInt()), b.getInt(), b.getInt(), b.getInt(), b.getLong(),
+                    b.getLong(), b.getLong(), b.getInt(), b.getInt()));
+        }
+        return files;
+    }
+
+    private static List<FdRecord> decodeFds(ByteBuffer b) {
+        List<FdRecord> fds = new ArrayList<>();
+        while (b.remaining() >= ImageFormat.FD_SIZE) {
+            fds.add(new FdRecord(b.getInt(), FdKind.of(b.getInt()), b.getInt(), b.getInt(), b.getLong()));
+        }
+        return fds;
+    }
+
+    private static List<Sigaction> decodeSigactions(ByteBuffer b) {
+        List<Sigaction> actions = new ArrayList<>();
+        while (b.remaining() >= ImageFormat.SIGACTION_SIZE) {
+            actions.add(new Sigaction(b.getLong(), b.getLong(), b.getLong(), b.getLong()));
+        }
+        return actions;
+    }
+
+    private static List<Rlimit> decodeRlimits(ByteBuffer b) {
+        List<Rlimit> limits = new ArrayList<>();
+        while (b.remaining() >= ImageFormat.RLIMIT_SIZE) {
+            limits.add(new Rlimit(b.getLong(), b.getLong()));
+        }
+        return limits;
+    }
+
+    private static long[] decodeLongs(ByteBuffer b) {
+        long[] values = new long[b.remaining() / 8];
+        b.asLongBuffer().get(values);
+        return values;
+    }
+
+    private static int[] decodeInts(ByteBuffer b) {
+        int[] values = new int[b.remaining() / 4];
+        b.asIntBuffer().get(values);
+        return values;
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
+    }
+
+    // ---------------------------------------------------------------- shared
+
+    static ByteBuffer le(int size) {
+        return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    static int pad8(long n) {
+        return (int) ((n + 7) & ~7L);
+    }
+}

@@ -1,0 +1,87 @@
+package dev.spice.image;
+
+import java.util.List;
+
+/** The records of an image, one per metadata entry; field meanings are in docs/image-format.md. */
+public final class Records {
+    private Records() {}
+
+    public record MmLayout(long startCode, long endCode, long startData, long endData, long startBrk,
+            long brk, long startStack, long argStart, long argEnd, long envStart, long envEnd) {}
+
+    public record Itimer(long intervalSec, long intervalUsec, long valueSec, long valueUsec) {
+        public static final Itimer NONE = new Itimer(0, 0, 0, 0);
+
+        public boolean armed() {
+            return valueSec != 0 || valueUsec != 0;
+        }
+    }
+
+    /** uid and gid hold real, effective, saved and filesystem ids. */
+    public record ProcessRecord(int pid, int ppid, int pgid, int sid, int[] uid, int[] gid, int umask,
+            int personality, String comm, String cwd, int exeFile, MmLayout mm, long sigreturnGadget,
+            long timerslackNs, int dumpable, int pdeathSignal, boolean noNewPrivs,
+            boolean childSubreaper, boolean thpDisable, int threadCount, List<Itimer> itimers) {}
+
+    /** regs are ready to resume (a restarted syscall is already rewound). */
+    public record ThreadRecord(int tid, long[] regs, long sigmask, long altstackSp, long altstackSize,
+            int altstackFlags, long rseqAddr, int rseqLen, int rseqSig, int rseqFlags, long robustList,
+            long robustListLen, long clearChildTid, long restartedSyscall, byte[] xstate) {}
+
+    /**
+     * A mapping; firstRun and runCount select its stored pages in the run table. file is an index
+     * into the file table or {@link ImageFormat#NONE}; name is an anonymous mapping's name or null.
+     */
+    public record VmaRecord(long start, long end, long fileOffset, VmaKind kind, int prot, int flags,
+            int advice, int file, String name, int firstRun, int runCount) {
+        public long size() {
+            return end - start;
+        }
+
+        public boolean has(int flag) {
+            return (flags & flag) != 0;
+        }
+    }
+
+    /** {@code pages} pages from virtual address {@code start}, stored at file offset {@code dataOffset}. */
+    public record PageRun(long start, long pages, long dataOffset) {
+        public long bytes() {
+            return pages * ImageFormat.PAGE_SIZE;
+        }
+    }
+
+    public record FileRecord(String path, int mode, int devMajor, int devMinor, long inode, long size,
+            long mtimeSec, int mtimeNsec, int checks) {}
+
+    public enum FdKind {
+        STDIO(1), FILE(2);
+
+        private final int code;
+
+        FdKind(int code) {
+            this.code = code;
+        }
+
+        public int code() {
+            return code;
+        }
+
+        public static FdKind of(int code) {
+            for (FdKind k : values()) {
+                if (k.code == code) {
+                    return k;
+                }
+            }
+            throw new ImageFormatException("unknown file descriptor kind " + code);
+        }
+    }
+
+    /** file is an index into the file table for {@link FdKind#FILE}, else {@link ImageFormat#NONE}. */
+    public record FdRecord(int fd, FdKind kind, int flags, int file, long pos) {}
+
+    public record Sigaction(long handler, long flags, long restorer, long mask) {
+        public static final Sigaction DEFAULT = new Sigaction(0, 0, 0, 0);
+    }
+
+    public record Rlimit(long cur, long max) {}
+}

@@ -1,0 +1,108 @@
+package dev.spice.restore;
+
+import dev.spice.image.ImageContents;
+import dev.spice.image.ImageFormat;
+import dev.spice.image.Records.FileRecord;
+import dev.spice.image.Records.Rlimit;
+import dev.spice.image.Records.VmaRecord;
+import dev.spice.image.RestorerRange;
+import dev.spice.image.VmaKind;
+import dev.spice.sys.ErrnoException;
+import dev.spice.sys.FileStat;
+import dev.spice.sys.ResourceLimits;
+import dev.spice.sys.proc.Mapping;
+import dev.spice.sys.proc.ProcStatus;
+import dev.spice.sys.proc.Smaps;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks, before anything is started, that an image can be restored here: the files it uses
+ * are unchanged, this kernel lays out the vDSO as the captured one did, its mappings leave the
+ * restorer's range free, and its resource limits can be set.
+ */
+final class ImageValidator {
+    private static final long CAP_SYS_RESOURCE = 1L << 24;
+
+    private ImageValidator() {}
+
+    static void validate(ImageContents c) {
+        if (c.threads().size() != 1) {
+            throw new RestoreFailedException("the image has " + c.threads().size()
+                    + " threads; this restorer supports single-threaded processes only");
+        }
+        for (FileRecord f : c.files()) {
+            checkFile(f);
+        }
+        for (VmaRecord v : c.vmas()) {
+            if (RestorerRange.overlaps(v.start(), v.end())) {
+                throw new RestoreFailedException(String.format(
+                        "the image maps 0x%x-0x%x, inside the range the restorer needs (0x%x-0x%x)", v.start(),
+                        v.end(), RestorerRange.BASE, RestorerRange.END));
+            }
+        }
+        checkVdsoLayout(c.vmas());
+        checkRlimits(c.rlimits());
+    }
+
+    private static void checkFile(FileRecord f) {
+        FileStat now;
+        try {
+            now = FileStat.of(f.path());
+        } catch (ErrnoException e) {
+            throw new RestoreFailedException("file " + f.path() + " used by the image is gone (" + e.getMessage() + ")");
+        }
+        FileStat then = new FileStat(f.mode(), f.devMajor(), f.devMinor(), f.inode(), f.size(), f.mtimeSec(),
+                f.mtimeNsec(), 0, 0);
+        if ((f.checks() & ImageFormat.CHECK_IDENTITY) != 0 && !now.sameFile(then)) {
+            throw new RestoreFailedException("file " + f.path() + " was replaced since the snapshot");
+        }
+        if ((f.checks() & ImageFormat.CHECK_CONTENT) != 0 && !now.sameContent(then)) {
+            throw new RestoreFailedException("file " + f.path() + " changed since the snapshot (size or modification time)");
+        }
+    }
+
+    /** The restorer moves this kernel's vDSO parts to the image's addresses; sizes and spacing must agree. */
+    private static void checkVdsoLayout(List<VmaRecord> vmas) {
+        Map<VmaKind, Mapping> here = new EnumMap<>(VmaKind.class);
+        for (Mapping m : Smaps.read((int) ProcessHandle.current().pid())) {
+            switch (m.name()) {
+                case "[vdso]" -> here.put(VmaKind.VDSO, m);
+                case "[vvar]" -> here.put(VmaKind.VVAR, m);
+                case "[vvar_vclock]" -> here.put(VmaKind.VVAR_VCLOCK, m);
+                default -> { }
+            }
+        }
+        Long delta = null;
+        for (VmaRecord v : vmas) {
+            if (!v.kind().isVdsoPart()) {
+                continue;
+            }
+            Mapping m = here.get(v.kind());
+            if (m == null || m.size() != v.size()) {
+                throw new RestoreFailedException("the image's " + v.kind().label()
+                        + " differs from this kernel's; it was captured under another kernel");
+            }
+            long d = v.start() - m.start();
+            if (delta != null && d != delta) {
+                throw new RestoreFailedException("the image's vDSO parts are spaced differently from this kernel's");
+            }
+            delta = d;
+        }
+    }
+
+    private static void checkRlimits(List<Rlimit> limits) {
+        if ((ProcStatus.read((int) ProcessHandle.current().pid()).hex("CapEff") & CAP_SYS_RESOURCE) != 0) {
+            return;
+        }
+        long[][] ours = ResourceLimits.of(0);
+        for (int r = 0; r < limits.size() && r < ours.length; r++) {
+            if (Long.compareUnsigned(limits.get(r).max(), ours[r][1]) > 0) {
+                throw new RestoreFailedException("the image's hard limit for " + ResourceLimits.NAMES[r] + " ("
+                        + limits.get(r).max() + ") exceeds this environment's (" + ours[r][1]
+                        + ") and raising it needs CAP_SYS_RESOURCE");
+            }
+        }
+    }
+}

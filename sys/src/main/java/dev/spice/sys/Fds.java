@@ -1,0 +1,71 @@
+package dev.spice.sys;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.io.ByteArrayOutputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+
+/** File descriptors that Java's I/O classes cannot adopt: pipes shared with spawned children. */
+public final class Fds {
+    private static final int O_CLOEXEC = 02000000;
+    private static final short POLLIN = 1;
+
+    private Fds() {}
+
+    /** A pipe whose two ends are close-on-exec: {@code [read, write]}. */
+    public static int[] pipe() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            Syscall.call("pipe2", Nr.PIPE2, fds.address(), O_CLOEXEC);
+            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+        }
+    }
+
+    public static void close(int fd) {
+        if (fd >= 0) {
+            Syscall.raw(Nr.CLOSE, fd, 0, 0, 0, 0, 0);
+        }
+    }
+
+    /**
+     * Reads one line: up to the first newline (dropped, with anything after it in the same
+     * read), end of file, or the deadline ({@code System.nanoTime()} based). Returns null at end
+     * of file with nothing read. Meant for one-line status pipes.
+     */
+    public static String readLine(int fd, long deadlineNanos) {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(512);
+            MemorySegment pollfd = arena.allocate(8, 4);
+            while (true) {
+                long left = Math.max(0, (deadlineNanos - System.nanoTime()) / 1_000_000);
+                pollfd.set(JAVA_INT, 0, fd);
+                pollfd.set(JAVA_SHORT, 4, POLLIN);
+                pollfd.set(JAVA_SHORT, 6, (short) 0);
+                long ready = Syscall.raw(Nr.POLL, pollfd.address(), 1, left, 0, 0, 0);
+                if (ready == -Errno.EINTR) {
+                    continue;
+                }
+                if (ready == 0) {
+                    throw new ErrnoException("read (timed out)", Errno.EAGAIN);
+                }
+                long n = Syscall.call("read", Nr.READ, fd, buf.address(), buf.byteSize());
+                if (n == 0) {
+                    return line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
+                }
+                byte[] chunk = buf.asSlice(0, n).toArray(JAVA_BYTE);
+                for (int i = 0; i < chunk.length; i++) {
+                    if (chunk[i] == '\n') {
+                        line.write(chunk, 0, i);
+                        return line.toString(StandardCharsets.UTF_8);
+                    }
+                }
+                line.write(chunk, 0, chunk.length);
+            }
+        }
+    }
+}
