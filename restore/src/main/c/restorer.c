@@ -682,9 +682,20 @@ static struct rt_sigframe64 *build_frame(const struct img_thread *t)
     uint64_t fp = (r[R_RSP] - 128 - t->xstate_size - 64) & ~63ul;
     struct rt_sigframe64 *f = (struct rt_sigframe64 *)(((fp - sizeof *f) & ~15ul) - 8);
     memcpy((void *)fp, (const char *)(t + 1), t->xstate_size);
+    /*
+     * sigreturn restores the extended state (AVX and beyond) only if the software-reserved bytes
+     * describe it and a second magic follows the area; ptrace leaves those bytes unset. The
+     * features are this CPU's XCR0, which the kernel intersects with what it supports.
+     */
     struct fpx_sw_bytes *sw = (struct fpx_sw_bytes *)(fp + FPX_SW_OFFSET);
-    if (sw->magic1 == FP_XSTATE_MAGIC1 && sw->xstate_size <= t->xstate_size)
-        *(uint32_t *)(fp + sw->xstate_size) = FP_XSTATE_MAGIC2;
+    uint32_t xcr0_lo, xcr0_hi;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    memset(sw, 0, sizeof *sw);
+    sw->magic1 = FP_XSTATE_MAGIC1;
+    sw->xstate_size = t->xstate_size;
+    sw->extended_size = t->xstate_size + 4;
+    sw->xfeatures = xcr0_lo | (uint64_t)xcr0_hi << 32;
+    *(uint32_t *)(fp + t->xstate_size) = FP_XSTATE_MAGIC2;
     memset(f, 0, sizeof *f);
     f->uc.uc_flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
     f->uc.uc_stack.sp = t->altstack_sp;
