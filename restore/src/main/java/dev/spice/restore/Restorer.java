@@ -36,15 +36,15 @@ public final class Restorer {
     }
 
     private static RestoredProcess launch(Path image, Map<Integer, Integer> stdio, boolean detach) {
+        List<String> argv = detach
+                ? List.of(RestorerBinary.path().toString(), image.toString(), Integer.toString(STATUS_FD), "detach")
+                : List.of(RestorerBinary.path().toString(), image.toString(), Integer.toString(STATUS_FD));
         int[] status = Fds.pipe();
         int launcher;
         long spawned = System.nanoTime();
         try {
             Map<Integer, Integer> fds = new HashMap<>(stdio);
             fds.put(STATUS_FD, status[1]);
-            List<String> argv = detach
-                    ? List.of(RestorerBinary.path().toString(), image.toString(), Integer.toString(STATUS_FD), "detach")
-                    : List.of(RestorerBinary.path().toString(), image.toString(), Integer.toString(STATUS_FD));
             launcher = Spawner.spawn(argv, Map.of(), fds, false);
         } finally {
             Fds.close(status[1]);

@@ -56,6 +56,14 @@ public final class Processes {
         return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
     }
 
+    /**
+     * Makes this process the reaper of its orphaned descendants (PR_SET_CHILD_SUBREAPER): the
+     * init of a detached restore then becomes our child when its launcher exits.
+     */
+    public static void becomeSubreaper() {
+        Syscall.call("prctl(PR_SET_CHILD_SUBREAPER)", Nr.PRCTL, 36, 1);
+    }
+
     /** Whether a process with this PID exists (zombies included). */
     public static boolean alive(int pid) {
         return Syscall.raw(Nr.KILL, pid, 0, 0, 0, 0, 0) == 0;

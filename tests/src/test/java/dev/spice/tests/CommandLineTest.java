@@ -1,0 +1,77 @@
+package dev.spice.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spice.cli.Main;
+import dev.spice.sys.Processes;
+import dev.spice.sys.proc.ProcStatus;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The spice commands as a user runs them: snapshot, inspect, restore --detach --pid-file. */
+class CommandLineTest {
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void reapDetachedInits() {
+        Processes.becomeSubreaper();
+    }
+
+    private record Run(int code, String out, String err) {}
+
+    private static Run spice(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void snapshotInspectAndDetachedRestore() throws Exception {
+        Path image = dir.resolve("cli.img");
+        int originalPid;
+        // A long sleep: the restored process writes nothing to the test runner's stdout before we kill it.
+        try (TestProcess p = RichState.start(RichState.dataFile(dir), 600_000)) {
+            originalPid = p.pid;
+            Run snap = spice("snapshot", "--pid", Integer.toString(p.pid), "--image", image.toString());
+            assertThat(snap.code()).as(snap.err()).isZero();
+            assertThat(snap.out()).startsWith("captured process " + p.pid + " into " + image);
+        }
+
+        Run inspect = spice("inspect", "--image", image.toString(), "--verify");
+        assertThat(inspect.code()).as(inspect.err()).isZero();
+        assertThat(inspect.out()).contains("page data verified", "pid " + originalPid + " \"richstate\"",
+                "resumes by reissuing syscall 35", "[vdso]", "(stack, copied)", "stdio (provided at restore)",
+                "data.bin (flags 02100000, offset 12345)");
+
+        Path pidFile = dir.resolve("restored.pid");
+        Run restore = spice("restore", "--image", image.toString(), "--detach", "--pid-file", pidFile.toString());
+        assertThat(restore.code()).as(restore.err()).isZero();
+        int pid = Integer.parseInt(Files.readString(pidFile).strip());
+        int init = (int) ProcStatus.read(pid).number("PPid");
+        try {
+            long[] nspid = ProcStatus.read(pid).numbers("NSpid");
+            assertThat(nspid).as("its own PID namespace, at its original PID").containsExactly(pid, originalPid);
+            assertThat(Files.readString(Path.of("/proc", Integer.toString(pid), "comm")).strip()).isEqualTo("richstate");
+        } finally {
+            Processes.kill(pid, Processes.SIGKILL);
+            Processes.waitFor(init);
+        }
+    }
+
+    @Test
+    void wrongArgumentsExitWithUsageError() {
+        Run r = spice("snapshot", "--image", dir.resolve("x.img").toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("Missing required option: '--pid=<pid>'");
+        Run pidFileAlone = spice("restore", "--image", "x.img", "--pid-file", "p");
+        assertThat(pidFileAlone.code()).isEqualTo(2);
+        assertThat(pidFileAlone.err()).contains("--pid-file needs --detach");
+    }
+}

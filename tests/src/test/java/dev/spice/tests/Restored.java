@@ -1,0 +1,48 @@
+package dev.spice.tests;
+
+import dev.spice.restore.RestoredProcess;
+import dev.spice.restore.Restorer;
+import dev.spice.sys.ErrnoException;
+import dev.spice.sys.Processes;
+import java.nio.file.Path;
+
+/** A process the test restored with piped stdio; its namespace is killed by PID on close. */
+final class Restored implements AutoCloseable {
+    final RestoredProcess process;
+    final Stdio stdio;
+
+    private Restored(RestoredProcess process, Stdio stdio) {
+        this.process = process;
+        this.stdio = stdio;
+    }
+
+    static Restored restore(Path image) {
+        Stdio stdio = new Stdio();
+        try {
+            RestoredProcess p = Restorer.restore(image, stdio.childFds(), false);
+            return new Restored(p, stdio.started("restored-" + p.pid()));
+        } catch (RuntimeException e) {
+            stdio.started("failed").close();
+            throw e;
+        }
+    }
+
+    Lines stdout() {
+        return stdio.stdout;
+    }
+
+    int waitFor() {
+        return process.waitFor();
+    }
+
+    @Override
+    public void close() {
+        process.kill();
+        try {
+            process.waitFor();
+        } catch (ErrnoException e) {
+            // the launcher was already waited for
+        }
+        stdio.close();
+    }
+}
