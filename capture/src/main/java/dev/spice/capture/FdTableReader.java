@@ -36,7 +36,7 @@ final class FdTableReader {
             if (info.hasLocks()) {
                 throw new CaptureRefusedException("fd " + fd + " (" + link + ") holds a file lock, which is not supported");
             }
-            if (fd <= 2 && isStdio(link, st)) {
+            if (fd <= 2 && isStdio(st)) {
                 fds.add(new FdRecord(fd, FdKind.STDIO, info.flags(), ImageFormat.NONE, 0));
             } else if (st.isRegular() || st.isDirectory() || isPortableDevice(st)) {
                 boolean readOnly = (info.flags() & O_ACCMODE) == O_RDONLY && st.isRegular();
@@ -60,8 +60,9 @@ final class FdTableReader {
         }
     }
 
-    private static boolean isStdio(String link, FileStat st) {
-        return link.startsWith("pipe:") || link.startsWith("socket:") || isTerminal(st);
+    /** Pipes (anonymous or named), sockets and terminals. */
+    private static boolean isStdio(FileStat st) {
+        return st.type() == FileStat.S_IFIFO || st.type() == FileStat.S_IFSOCK || isTerminal(st);
     }
 
     /** Pseudo-terminals (major 136-143), virtual consoles (4), /dev/tty and /dev/console (5). */
