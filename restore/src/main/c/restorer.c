@@ -15,9 +15,9 @@
  *             finally jumps into its old registers through rt_sigreturn, unmapping itself.
  *
  * Usage: spice-restorer IMAGE STATUS_FD [detach]
- * STATUS_FD receives one line: "ok PID INIT_PID T0 T1 T2 T3" (host PIDs, CLOCK_MONOTONIC ns at
- * restore start, after the address space was emptied, after memory, after all state) or
- * "error MESSAGE". docs/architecture.md describes every step.
+ * STATUS_FD receives one line: "ok PID INIT_PID TL TI T0 T1 T2 T3" (host PIDs, then CLOCK_MONOTONIC
+ * ns when the launcher started, the init started, the restore started, the address space was
+ * emptied, memory was mapped, all state was set) or "error MESSAGE". docs/architecture.md describes every step.
  */
 #include "sys.h"
 #include "image.h"
@@ -82,7 +82,7 @@ static const struct img_rlimit *rlimits;
 static const uint32_t *groups;
 static uint64_t vma_count, run_count, file_count, fd_count, strings_len, auxv_len, group_count;
 static int file_fds[MAX_FILES];
-static uint64_t t_start, t_cleared, t_mapped, t_state;
+static uint64_t t_launch, t_init, t_start, t_cleared, t_mapped, t_state;
 
 /* ---------- reporting ---------- */
 
@@ -829,6 +829,10 @@ static __attribute__((noreturn)) void restore(void)
     put(" ");
     put_num(init_pid);
     put(" ");
+    put_num((int64_t)t_launch);
+    put(" ");
+    put_num((int64_t)t_init);
+    put(" ");
     put_num((int64_t)t_start);
     put(" ");
     put_num((int64_t)t_cleared);
@@ -852,6 +856,7 @@ static long clone3(struct clone_args *a)
 
 static __attribute__((noreturn)) void init(void)
 {
+    t_init = now_ns();
     sys2(__NR_prctl, PR_SET_NAME, "spice-init");
     check(sys5(__NR_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0), "mount", "private /");
     check(sys5(__NR_mount, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0),
@@ -889,6 +894,7 @@ static int parse_int(const char *s)
 
 __attribute__((noreturn, used)) void restorer_main(long *sp)
 {
+    t_launch = now_ns();
     int argc = (int)sp[0];
     char **argv = (char **)(sp + 1);
     if (argc < 3) {

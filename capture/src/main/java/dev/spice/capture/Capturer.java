@@ -15,7 +15,6 @@ import dev.spice.sys.ProcessMemory;
 import dev.spice.sys.Ptrace;
 import dev.spice.sys.ResourceLimits;
 import dev.spice.sys.Syscall;
-import dev.spice.sys.UserRegs;
 import dev.spice.sys.proc.Mapping;
 import dev.spice.sys.proc.ProcFiles;
 import dev.spice.sys.proc.ProcStat;
@@ -153,9 +152,8 @@ public final class Capturer {
 
     private static ThreadRecord threadRecord(TraceeSession s, ProcStatus status, Injected in) {
         int pid = s.pid();
-        UserRegs regs = s.registers();
-        SyscallRestart.Resume resume = SyscallRestart.resume(regs);
         Ptrace.RseqConfig rseq = s.rseq();
+        SyscallRestart.Resume resume = SyscallRestart.resume(RseqAbort.apply(pid, s.registers(), rseq));
         long[] robust = robustList(pid);
         long[] nspid = status.numbers("NSpid");
         return new ThreadRecord((int) nspid[nspid.length - 1], resume.regs().toArray(), s.sigmask(), in.altSp,

@@ -63,17 +63,25 @@ final class ImageValidator {
         }
     }
 
-    /** The restorer moves this kernel's vDSO parts to the image's addresses; sizes and spacing must agree. */
-    private static void checkVdsoLayout(List<VmaRecord> vmas) {
-        Map<VmaKind, Mapping> here = new EnumMap<>(VmaKind.class);
-        for (Mapping m : Smaps.read((int) ProcessHandle.current().pid())) {
+    /** This kernel's vDSO parts, as mapped into this process (the layout is the kernel's, read once). */
+    private static final Map<VmaKind, Mapping> KERNEL_VDSO = kernelVdso();
+
+    private static Map<VmaKind, Mapping> kernelVdso() {
+        Map<VmaKind, Mapping> parts = new EnumMap<>(VmaKind.class);
+        for (Mapping m : Smaps.readMaps((int) ProcessHandle.current().pid())) {
             switch (m.name()) {
-                case "[vdso]" -> here.put(VmaKind.VDSO, m);
-                case "[vvar]" -> here.put(VmaKind.VVAR, m);
-                case "[vvar_vclock]" -> here.put(VmaKind.VVAR_VCLOCK, m);
+                case "[vdso]" -> parts.put(VmaKind.VDSO, m);
+                case "[vvar]" -> parts.put(VmaKind.VVAR, m);
+                case "[vvar_vclock]" -> parts.put(VmaKind.VVAR_VCLOCK, m);
                 default -> { }
             }
         }
+        return parts;
+    }
+
+    /** The restorer moves this kernel's vDSO parts to the image's addresses; sizes and spacing must agree. */
+    private static void checkVdsoLayout(List<VmaRecord> vmas) {
+        Map<VmaKind, Mapping> here = KERNEL_VDSO;
         Long delta = null;
         for (VmaRecord v : vmas) {
             if (!v.kind().isVdsoPart()) {
@@ -92,11 +100,16 @@ final class ImageValidator {
         }
     }
 
+    /** Hard limits the restorer may not exceed (none with CAP_SYS_RESOURCE); they are ours, read once. */
+    private static final long[][] HARD_LIMITS =
+            (ProcStatus.read((int) ProcessHandle.current().pid()).hex("CapEff") & CAP_SYS_RESOURCE) != 0
+                    ? null : ResourceLimits.of(0);
+
     private static void checkRlimits(List<Rlimit> limits) {
-        if ((ProcStatus.read((int) ProcessHandle.current().pid()).hex("CapEff") & CAP_SYS_RESOURCE) != 0) {
+        long[][] ours = HARD_LIMITS;
+        if (ours == null) {
             return;
         }
-        long[][] ours = ResourceLimits.of(0);
         for (int r = 0; r < limits.size() && r < ours.length; r++) {
             if (Long.compareUnsigned(limits.get(r).max(), ours[r][1]) > 0) {
                 throw new RestoreFailedException("the image's hard limit for " + ResourceLimits.NAMES[r] + " ("

@@ -30,12 +30,13 @@ public final class Restorer {
      * process's exit.
      */
     public static RestoredProcess restore(Path image, Map<Integer, Integer> stdio, boolean detach) {
+        long started = System.nanoTime();
         Image img = ImageReader.read(image);
         ImageValidator.validate(img.contents());
-        return launch(img.path().toAbsolutePath(), stdio, detach);
+        return launch(img.path().toAbsolutePath(), stdio, detach, started);
     }
 
-    private static RestoredProcess launch(Path image, Map<Integer, Integer> stdio, boolean detach) {
+    private static RestoredProcess launch(Path image, Map<Integer, Integer> stdio, boolean detach, long started) {
         List<String> argv = detach
                 ? List.of(RestorerBinary.path().toString(), image.toString(), Integer.toString(STATUS_FD), "detach")
                 : List.of(RestorerBinary.path().toString(), image.toString(), Integer.toString(STATUS_FD));
@@ -70,8 +71,10 @@ public final class Restorer {
             Processes.waitFor(launcher);
         }
         String[] f = line.split(" ");
-        long t0 = Long.parseLong(f[3]), t1 = Long.parseLong(f[4]), t2 = Long.parseLong(f[5]), t3 = Long.parseLong(f[6]);
-        RestoreTimings timings = new RestoreTimings(t0 - spawned, t1 - t0, t2 - t1, t3 - t2, reported - t3);
+        long launch = Long.parseLong(f[3]), init = Long.parseLong(f[4]), t0 = Long.parseLong(f[5]),
+                t1 = Long.parseLong(f[6]), t2 = Long.parseLong(f[7]), t3 = Long.parseLong(f[8]);
+        RestoreTimings timings = new RestoreTimings(spawned - started, launch - spawned, init - launch, t0 - init,
+                t1 - t0, t2 - t1, t3 - t2, reported - t3);
         return new RestoredProcess(Integer.parseInt(f[1]), Integer.parseInt(f[2]), detach ? -1 : launcher, timings);
     }
 }

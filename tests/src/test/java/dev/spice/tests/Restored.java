@@ -3,6 +3,7 @@ package dev.spice.tests;
 import dev.spice.restore.RestoredProcess;
 import dev.spice.restore.Restorer;
 import dev.spice.sys.ErrnoException;
+import dev.spice.sys.LineQueue;
 import dev.spice.sys.Processes;
 import java.nio.file.Path;
 
@@ -22,12 +23,12 @@ final class Restored implements AutoCloseable {
             RestoredProcess p = Restorer.restore(image, stdio.childFds(), false);
             return new Restored(p, stdio.started("restored-" + p.pid()));
         } catch (RuntimeException e) {
-            stdio.started("failed").close();
+            stdio.close();
             throw e;
         }
     }
 
-    Lines stdout() {
+    LineQueue stdout() {
         return stdio.stdout;
     }
 

@@ -2,6 +2,7 @@ package dev.spice.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.spice.sys.LineQueue;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -38,7 +39,7 @@ final class RichState {
     }
 
     /** Expects every self-check to pass, the echo of {@code line}, and exit code 0. */
-    static void expectAllChecksPass(Lines out, int exitCode, String line) {
+    static void expectAllChecksPass(LineQueue out, int exitCode, String line) {
         List<String> rest = out.rest(TIMEOUT);
         assertThat(rest).filteredOn(l -> l.startsWith("check ")).isNotEmpty().allMatch(l -> l.endsWith(" ok"));
         assertThat(rest).contains("ALL OK", "got " + line);

@@ -1,6 +1,7 @@
 package dev.spice.tests;
 
 import dev.spice.sys.ErrnoException;
+import dev.spice.sys.LineQueue;
 import dev.spice.sys.Processes;
 import dev.spice.sys.Spawner;
 import java.util.List;
@@ -22,7 +23,7 @@ final class TestProcess implements AutoCloseable {
         return new TestProcess(pid, stdio.started(argv.getLast() + "-" + pid));
     }
 
-    Lines stdout() {
+    LineQueue stdout() {
         return stdio.stdout;
     }
 

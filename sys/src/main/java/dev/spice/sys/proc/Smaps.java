@@ -4,12 +4,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
-/** Parses /proc/PID/smaps into {@link Mapping}s. */
+/**
+ * Parses /proc/PID/smaps, or the cheaper /proc/PID/maps (whose mappings have no VmFlags), into
+ * {@link Mapping}s.
+ */
 public final class Smaps {
     private Smaps() {}
 
+    /** Every mapping with its VmFlags (the kernel also counts pages for this file: slower). */
     public static List<Mapping> read(int pid) {
         return parse(ProcFiles.read(pid, "smaps"));
+    }
+
+    /** Every mapping, without VmFlags. */
+    public static List<Mapping> readMaps(int pid) {
+        return parse(ProcFiles.read(pid, "maps"));
     }
 
     static List<Mapping> parse(String text) {
@@ -20,11 +29,17 @@ public final class Smaps {
                 continue;
             }
             if (isHeader(line)) {
+                if (header != null) {
+                    result.add(toMapping(header, Set.of()));
+                }
                 header = splitHeader(line);
             } else if (line.startsWith("VmFlags:") && header != null) {
                 result.add(toMapping(header, Set.of(line.substring(8).trim().split(" +"))));
                 header = null;
             }
+        }
+        if (header != null) {
+            result.add(toMapping(header, Set.of()));
         }
         return result;
     }
