@@ -15,32 +15,30 @@ public final class ProcFiles {
     }
 
     public static String read(int pid, String relative) {
-        try {
-            return Files.readString(path(pid, relative));
-        } catch (NoSuchFileException e) {
-            throw new ProcessGoneException(pid);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + path(pid, relative), e);
-        }
+        return io(pid, relative, "read", Files::readString);
     }
 
     public static byte[] readBytes(int pid, String relative) {
-        try {
-            return Files.readAllBytes(path(pid, relative));
-        } catch (NoSuchFileException e) {
-            throw new ProcessGoneException(pid);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + path(pid, relative), e);
-        }
+        return io(pid, relative, "read", Files::readAllBytes);
     }
 
     public static String readLink(int pid, String relative) {
+        return io(pid, relative, "read link", p -> Files.readSymbolicLink(p).toString());
+    }
+
+    private interface ProcRead<T> {
+        T apply(Path path) throws IOException;
+    }
+
+    /** A missing /proc/PID entry means the process is gone; other failures are I/O errors. */
+    private static <T> T io(int pid, String relative, String what, ProcRead<T> read) {
+        Path path = path(pid, relative);
         try {
-            return Files.readSymbolicLink(path(pid, relative)).toString();
+            return read.apply(path);
         } catch (NoSuchFileException e) {
             throw new ProcessGoneException(pid);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read link " + path(pid, relative), e);
+            throw new UncheckedIOException("cannot " + what + " " + path, e);
         }
     }
 
