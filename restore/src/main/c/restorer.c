@@ -5,17 +5,21 @@
  * and the image metadata all sit in one fixed range that the restored process does not use
  * (the Java launcher refuses images that overlap it). One binary plays three roles:
  *
- *   launcher  started by Java: maps the image metadata, clones the init process into fresh
- *             PID and mount namespaces, then waits for it (or returns at once with --detach).
+ *   launcher  started by Java: maps the image metadata, joins the instance's cgroup, clones the
+ *             init process into fresh PID and mount namespaces, then waits for it (or returns
+ *             at once with --detach), killing it if its lifeline pipe closes.
  *   init      PID 1 of the new namespace: mounts a private /proc, clones the restored process
- *             at its original PID (clone3 set_tid), reaps children, exits with its status.
+ *             at its original PID (clone3 set_tid), or in exec mode the process that execs the
+ *             program to boot; reaps children; exits with the process's status.
  *   restore   the future process itself: in one pass over the metadata it clears its own
  *             address space, moves the vDSO, maps memory straight from the image and the
  *             original files, reopens files, sets process and thread state, reports "ok", and
  *             finally jumps into its old registers through rt_sigreturn, unmapping itself.
  *
- * Usage: spice-restorer IMAGE STATUS_FD [detach]
- * STATUS_FD receives one line: "ok PID INIT_PID TL TI T0 T1 T2 T3" (host PIDs, then CLOCK_MONOTONIC
+ * Usage: spice-restorer --status=FD [--detach] [--cgroup=DIR] [--lifeline=FD] restore IMAGE
+ *        spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] exec DIR PROGRAM [ARG...]
+ * The exec mode boots a program the same way (fresh namespaces, same init) instead of restoring.
+ * The status fd receives one line: "ok PID INIT_PID TL TI T0 T1 T2 T3" (host PIDs, then CLOCK_MONOTONIC
  * ns when the launcher started, the init started, the restore started, the address space was
  * emptied, memory was mapped, all state was set) or "error MESSAGE". docs/architecture.md describes every step.
  */
@@ -794,6 +798,35 @@ static long host_pid(const char *link)
     return v;
 }
 
+/*
+ * Reports "ok PID INIT_PID TL TI T0 T1 T2 T3": the host's PIDs of this process and of its init
+ * (the 4th field of the host's /proc/self/stat), then the timestamps.
+ */
+static void report_ok(void)
+{
+    long pid = host_pid("self"), init_pid = 0;
+    char buf[256];
+    long fd = sys4(__NR_openat, hostproc_fd, "self/stat", O_RDONLY | O_CLOEXEC, 0);
+    long n = IS_ERR(fd) ? 0 : sys3(__NR_read, fd, buf, sizeof buf - 1);
+    if (!IS_ERR(fd))
+        sys1(__NR_close, fd);
+    long i = 0;
+    while (i < n && buf[i] != ')')
+        i++;
+    for (i += 4; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+        init_pid = init_pid * 10 + (buf[i] - '0');
+    const uint64_t stamps[] = {t_launch, t_init, t_start, t_cleared, t_mapped, t_state};
+    put("ok ");
+    put_num(pid);
+    put(" ");
+    put_num(init_pid);
+    for (unsigned k = 0; k < sizeof stamps / sizeof stamps[0]; k++) {
+        put(" ");
+        put_num((int64_t)stamps[k]);
+    }
+    flush_status();
+}
+
 static __attribute__((noreturn)) void restore(void)
 {
     t_start = now_ns();
@@ -808,39 +841,9 @@ static __attribute__((noreturn)) void restore(void)
     restore_fds();
     restore_process_state();
     restore_thread_state(t);
-    long pid = host_pid("self"), init_pid = 0;
-    {
-        /* The init's host PID: the 4th field of /proc/self/stat in the host's /proc. */
-        char buf[256];
-        long fd = sys4(__NR_openat, hostproc_fd, "self/stat", O_RDONLY | O_CLOEXEC, 0);
-        long n = IS_ERR(fd) ? 0 : sys3(__NR_read, fd, buf, sizeof buf - 1);
-        if (!IS_ERR(fd))
-            sys1(__NR_close, fd);
-        long i = 0;
-        while (i < n && buf[i] != ')')
-            i++;
-        for (i += 4; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
-            init_pid = init_pid * 10 + (buf[i] - '0');
-    }
     restore_credentials();
     t_state = now_ns();
-    put("ok ");
-    put_num(pid);
-    put(" ");
-    put_num(init_pid);
-    put(" ");
-    put_num((int64_t)t_launch);
-    put(" ");
-    put_num((int64_t)t_init);
-    put(" ");
-    put_num((int64_t)t_start);
-    put(" ");
-    put_num((int64_t)t_cleared);
-    put(" ");
-    put_num((int64_t)t_mapped);
-    put(" ");
-    put_num((int64_t)t_state);
-    flush_status();
+    report_ok();
     sys1(__NR_close, status_fd);
     sys1(__NR_close, image_fd);
     sys1(__NR_close, hostproc_fd);
@@ -849,30 +852,54 @@ static __attribute__((noreturn)) void restore(void)
 
 /* ---------- init and launcher ---------- */
 
+static int lifeline_fd = -1;        /* launcher: ends the instance when this pipe's writer is gone */
+static const char *exec_dir;        /* exec mode: working directory, program and its arguments */
+static char **exec_argv, **exec_envp;
+
 static long clone3(struct clone_args *a)
 {
     return sys2(__NR_clone3, a, sizeof *a);
 }
 
+/* Exec mode: the child of the init becomes the program (a fresh boot instead of a restore). */
+static __attribute__((noreturn)) void exec_child(void)
+{
+    t_start = t_cleared = t_mapped = t_state = now_ns();
+    report_ok();
+    sys3(__NR_fcntl, status_fd, F_SETFD, FD_CLOEXEC);  /* a successful exec closes the report */
+    sys1(__NR_close, hostproc_fd);
+    check(sys1(__NR_chdir, exec_dir), "chdir", exec_dir);
+    long r = sys3(__NR_execve, exec_argv[0], exec_argv, exec_envp);
+    die("exec", exec_argv[0], r);
+}
+
 static __attribute__((noreturn)) void init(void)
 {
     t_init = now_ns();
+    if (lifeline_fd >= 0)
+        sys1(__NR_close, lifeline_fd);
     sys2(__NR_prctl, PR_SET_NAME, "spice-init");
     check(sys5(__NR_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0), "mount", "private /");
     check(sys5(__NR_mount, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0),
           "mount", "/proc");
-    int64_t pid = proc->pid;
+    int64_t pid = proc ? proc->pid : 0;
     if (pid == 1)
         restore();                              /* the process was itself an init */
     struct clone_args a = {0};
     a.exit_signal = SIGCHLD;
-    a.set_tid = (uint64_t)&pid;
-    a.set_tid_size = 1;
-    long child = check(clone3(&a), "clone3", "restored process");
-    if (child == 0)
-        restore();
+    if (pid) {
+        a.set_tid = (uint64_t)&pid;             /* the restored process gets its old PID */
+        a.set_tid_size = 1;
+    }
+    long child = check(clone3(&a), "clone3", "process");
+    if (child == 0) {
+        if (proc)
+            restore();
+        exec_child();
+    }
     sys1(__NR_close, status_fd);
-    sys1(__NR_close, image_fd);
+    if (image_fd >= 0)
+        sys1(__NR_close, image_fd);
     sys1(__NR_close, hostproc_fd);
     for (;;) {                                  /* reap everything; leave with the process */
         int status = 0;
@@ -892,22 +919,101 @@ static int parse_int(const char *s)
     return v;
 }
 
+static int has_prefix(const char *s, const char *prefix)
+{
+    while (*prefix)
+        if (*s++ != *prefix++)
+            return 0;
+    return 1;
+}
+
+/* Moves the launcher, and so everything it starts, into a cgroup (v1 or v2): DIR/cgroup.procs. */
+static void join_cgroup(const char *dir)
+{
+    static char path[4096];
+    size_t n = 0;
+    for (const char *p = dir; *p && n < sizeof path - 16; p++)
+        path[n++] = *p;
+    for (const char *p = "/cgroup.procs"; *p; p++)
+        path[n++] = *p;
+    path[n] = 0;
+    long fd = check(sys4(__NR_openat, AT_FDCWD, path, O_WRONLY | O_CLOEXEC, 0), "open", path);
+    check(sys3(__NR_write, fd, "0\n", 2), "join cgroup", dir);
+    sys1(__NR_close, fd);
+}
+
+/*
+ * Waits for the init and exits with its status. With a lifeline, the end of the caller (the
+ * write end of the pipe closes) kills the init, and with it the whole namespace.
+ */
+static __attribute__((noreturn)) void wait_for_init(long init_pid)
+{
+    if (lifeline_fd >= 0) {
+        struct { int fd; short events, revents; } fds[2] = {
+            {(int)check(sys2(__NR_pidfd_open, init_pid, 0), "pidfd_open", "init"), 1, 0},
+            {lifeline_fd, 1, 0},
+        };
+        while (!fds[0].revents) {
+            long r = sys3(__NR_poll, fds, 2, -1);
+            if (!IS_ERR(r) && fds[1].revents) {
+                sys2(__NR_kill, init_pid, 9);
+                break;
+            }
+        }
+    }
+    int status = 0;
+    long w = sys4(__NR_wait4, init_pid, &status, __WALL, 0);
+    sys1(__NR_exit_group, IS_ERR(w) ? 125 : WIFEXITED(status) ? WEXITSTATUS(status)
+                                                              : 128 + WTERMSIG(status));
+    __builtin_unreachable();
+}
+
+static __attribute__((noreturn)) void usage(void)
+{
+    static const char text[] =
+        "usage: spice-restorer --status=FD [--detach] [--cgroup=DIR] [--lifeline=FD] restore IMAGE\n"
+        "       spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] exec DIR PROGRAM [ARG...]\n";
+    sys3(__NR_write, 2, text, sizeof text - 1);
+    sys1(__NR_exit_group, 2);
+    __builtin_unreachable();
+}
+
 __attribute__((noreturn, used)) void restorer_main(long *sp)
 {
     t_launch = now_ns();
     int argc = (int)sp[0];
     char **argv = (char **)(sp + 1);
-    if (argc < 3) {
-        static const char usage[] = "usage: spice-restorer IMAGE STATUS_FD [detach]\n";
-        sys3(__NR_write, 2, usage, sizeof usage - 1);
-        sys1(__NR_exit_group, 2);
+    exec_envp = argv + argc + 1;
+    int detach = 0, i = 1;
+    const char *cgroup = 0;
+    for (; i < argc && has_prefix(argv[i], "--"); i++) {
+        if (has_prefix(argv[i], "--status="))
+            status_fd = parse_int(argv[i] + 9);
+        else if (has_prefix(argv[i], "--lifeline="))
+            lifeline_fd = parse_int(argv[i] + 11);
+        else if (has_prefix(argv[i], "--cgroup="))
+            cgroup = argv[i] + 9;
+        else if (str_eq(argv[i], "--detach"))
+            detach = 1;
+        else
+            usage();
     }
-    status_fd = parse_int(argv[2]);
-    int detach = argc > 3 && str_eq(argv[3], "detach");
+    int restoring = i + 1 < argc && str_eq(argv[i], "restore");
+    int executing = i + 2 < argc && str_eq(argv[i], "exec");
+    if (status_fd < 0 || (!restoring && !executing))
+        usage();
+    sys2(__NR_prctl, PR_SET_NAME, "spice-launch");
     hostproc_fd = (int)check(sys4(__NR_openat, AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_CLOEXEC, 0),
                              "open", "/proc");
-    read_own_maps();
-    load_metadata(argv[1]);
+    if (restoring) {
+        read_own_maps();
+        load_metadata(argv[i + 1]);
+    } else {
+        exec_dir = argv[i + 1];
+        exec_argv = argv + i + 2;
+    }
+    if (cgroup)
+        join_cgroup(cgroup);
     struct clone_args a = {0};
     a.flags = CLONE_NEWPID | CLONE_NEWNS;
     a.exit_signal = SIGCHLD;
@@ -917,11 +1023,7 @@ __attribute__((noreturn, used)) void restorer_main(long *sp)
     sys1(__NR_close, status_fd);
     if (detach)
         sys1(__NR_exit_group, 0);
-    int status = 0;
-    long w = sys4(__NR_wait4, child, &status, __WALL, 0);
-    sys1(__NR_exit_group, IS_ERR(w) ? 125 : WIFEXITED(status) ? WEXITSTATUS(status)
-                                                              : 128 + WTERMSIG(status));
-    __builtin_unreachable();
+    wait_for_init(child);
 }
 
 /* Entry: switch to our own stack inside the fixed range, then run restorer_main(sp). */

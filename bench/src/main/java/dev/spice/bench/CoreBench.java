@@ -2,8 +2,9 @@ package dev.spice.bench;
 
 import dev.spice.capture.Capturer;
 import dev.spice.restore.RestoreTimings;
-import dev.spice.restore.RestoredProcess;
-import dev.spice.restore.Restorer;
+import dev.spice.restore.LaunchedProcess;
+import dev.spice.restore.LaunchOptions;
+import dev.spice.restore.Launcher;
 import dev.spice.sys.BundledExecutable;
 import dev.spice.sys.LineQueue;
 import dev.spice.sys.Processes;
@@ -26,7 +27,7 @@ import java.util.function.ToLongFunction;
  * with 256 MiB of private memory: capture time and image size, then restore time with the image
  * in the page cache ("hot") and after dropping all caches ("cold"), as medians.
  *
- * <p>Restore time is measured from the call into {@link Restorer#restore} (validation included)
+ * <p>Restore time is measured from the call into {@link Launcher#restore} (validation included)
  * to the restored process running; "first answer" adds one request answered by it, which for
  * the 256 MiB process touches all of its memory. Usage: {@code CoreBench [RUNS] [WORKDIR]}.
  */
@@ -102,7 +103,7 @@ public final class CoreBench {
     private static Sample restoreOnce(Path image, String expected) {
         StdioPipes pipes = new StdioPipes();
         long start = System.nanoTime();
-        RestoredProcess p = Restorer.restore(image, pipes.childFds(), false);
+        LaunchedProcess p = Launcher.restore(image, LaunchOptions.attached(pipes.childFds()));
         long running = System.nanoTime();
         pipes.parentSide();
         try {

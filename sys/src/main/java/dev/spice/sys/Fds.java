@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 
 /** File descriptors that Java's I/O classes cannot adopt: pipes shared with spawned children. */
 public final class Fds {
-    private static final int O_CLOEXEC = 02000000;
+    private static final int O_CLOEXEC = 02000000, AF_UNIX = 1, SOCK_STREAM = 1;
     private static final short POLLIN = 1;
 
     private Fds() {}
@@ -21,6 +21,15 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             Syscall.call("pipe2", Nr.PIPE2, fds.address(), O_CLOEXEC);
+            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+        }
+    }
+
+    /** A connected pair of Unix stream sockets, both close-on-exec: {@code [ours, theirs]}. */
+    public static int[] socketPair() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            Syscall.call("socketpair", Nr.SOCKETPAIR, AF_UNIX, SOCK_STREAM | O_CLOEXEC, 0, fds.address());
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         }
     }

@@ -7,7 +7,8 @@ import dev.spice.capture.Capturer;
 import dev.spice.cli.Main;
 import dev.spice.image.ImageFormatException;
 import dev.spice.restore.RestoreFailedException;
-import dev.spice.restore.Restorer;
+import dev.spice.restore.LaunchOptions;
+import dev.spice.restore.Launcher;
 import dev.spice.restore.RestorerBinary;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -102,13 +103,13 @@ class BadImageTest {
             Capturer.capture(p.pid, image, false);
         }
         Files.setLastModifiedTime(exe, java.nio.file.attribute.FileTime.fromMillis(0));
-        assertThatThrownBy(() -> Restorer.restore(image, Map.of(), true))
+        assertThatThrownBy(() -> Launcher.restore(image, LaunchOptions.detached(Map.of())))
                 .isInstanceOf(RestoreFailedException.class).hasMessageContaining("changed since the snapshot");
     }
 
     private static void expectRefused(Path image, String message) {
         long before = restorerProcesses();
-        assertThatThrownBy(() -> Restorer.restore(image, Map.of(), true))
+        assertThatThrownBy(() -> Launcher.restore(image, LaunchOptions.detached(Map.of())))
                 .isInstanceOfAny(ImageFormatException.class, RestoreFailedException.class)
                 .hasMessageContaining(message);
         StringWriter err = new StringWriter();

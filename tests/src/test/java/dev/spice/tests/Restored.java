@@ -1,7 +1,8 @@
 package dev.spice.tests;
 
-import dev.spice.restore.RestoredProcess;
-import dev.spice.restore.Restorer;
+import dev.spice.restore.LaunchedProcess;
+import dev.spice.restore.LaunchOptions;
+import dev.spice.restore.Launcher;
 import dev.spice.sys.ErrnoException;
 import dev.spice.sys.LineQueue;
 import dev.spice.sys.Processes;
@@ -9,10 +10,10 @@ import java.nio.file.Path;
 
 /** A process the test restored with piped stdio; its namespace is killed by PID on close. */
 final class Restored implements AutoCloseable {
-    final RestoredProcess process;
+    final LaunchedProcess process;
     final Stdio stdio;
 
-    private Restored(RestoredProcess process, Stdio stdio) {
+    private Restored(LaunchedProcess process, Stdio stdio) {
         this.process = process;
         this.stdio = stdio;
     }
@@ -20,7 +21,7 @@ final class Restored implements AutoCloseable {
     static Restored restore(Path image) {
         Stdio stdio = new Stdio();
         try {
-            RestoredProcess p = Restorer.restore(image, stdio.childFds(), false);
+            LaunchedProcess p = Launcher.restore(image, LaunchOptions.attached(stdio.childFds()));
             return new Restored(p, stdio.started("restored-" + p.pid()));
         } catch (RuntimeException e) {
             stdio.close();

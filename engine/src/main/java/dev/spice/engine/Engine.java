@@ -1,0 +1,416 @@
+package dev.spice.engine;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spice.capture.CaptureRefusedException;
+import dev.spice.capture.Capturer;
+import dev.spice.image.ImageFormatException;
+import dev.spice.restore.RestoreFailedException;
+import dev.spice.restore.RestoreTimings;
+import dev.spice.sys.ErrnoException;
+import dev.spice.sys.Fds;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The serverless engine: deploys functions (boot, warm up, prepare, snapshot) and invokes them on
+ * a warm instance, a restored one, or, when there is no usable snapshot, a freshly booted one.
+ * docs/architecture.md describes the data paths.
+ */
+public final class Engine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    private static final int LOG_TAIL = 4096;
+
+    private final EngineConfig config;
+    private final StateStore store;
+    private final InstanceFactory factory;
+    private final EngineMetrics metrics;
+    private final Map<String, FunctionState> functions = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService evictor;
+    private final ExecutorService async;
+    private final int[] lifeline = Fds.pipe();
+    private final SecureRandom entropy = new SecureRandom();
+
+    private Engine(EngineConfig config) {
+        this.config = config;
+        this.store = new StateStore(config.stateDir());
+        this.factory = new InstanceFactory(new RuntimeCommand(store.runtimes()), MemoryCgroups.detect(), lifeline[0]);
+        this.metrics = new EngineMetrics(functions::values, factory::live);
+        for (Deployment d : store.load()) {
+            functions.put(d.name(), new FunctionState(d, newPool(d.manifest())));
+        }
+        this.evictor = Executors.newSingleThreadScheduledExecutor(
+                r -> Thread.ofPlatform().daemon().name("spice-evictor").unstarted(r));
+        evictor.scheduleWithFixedDelay(this::evictIdle, 1, 1, TimeUnit.SECONDS);
+        // Platform threads: invocations block in native poll/read, which would pin virtual threads.
+        this.async = Executors.newCachedThreadPool(r -> Thread.ofPlatform().daemon().name("spice-async").unstarted(r));
+    }
+
+    /** Opens the engine on a state directory, with every function deployed there. */
+    public static Engine open(EngineConfig config) {
+        return new Engine(config);
+    }
+
+    public EngineConfig config() {
+        return config;
+    }
+
+    private InstancePool newPool(FunctionManifest m) {
+        Duration keepAlive = m.keepAliveS() != null ? Duration.ofSeconds(m.keepAliveS()) : config.keepAlive();
+        return new InstancePool(m.maxConcurrency(), keepAlive);
+    }
+
+    // ------------------------------------------------------------------ deploy
+
+    /**
+     * Deploys the function in {@code dir}: copies its code, boots it, runs the warm-up events,
+     * prepares it and takes its snapshot, then makes it the function's current version. A process
+     * that cannot be snapshotted still deploys (its invocations boot); anything else that fails
+     * leaves the previous version in place.
+     */
+    public FunctionInfo deploy(Path dir) {
+        FunctionManifest manifest = FunctionManifest.load(dir.toAbsolutePath());
+        String name = manifest.name();
+        Path versionDir = store.newVersion(name);
+        Instance instance = null;
+        try {
+            Path code = versionDir.resolve(Deployment.CODE);
+            long codeBytes = CodeCopy.copy(dir.toAbsolutePath(), code);
+            String version = versionDir.getFileName().toString();
+            FunctionInfo booting = info(manifest, version, codeBytes, null, "not taken yet");
+            Deployment staging = new Deployment(booting, manifest, versionDir, code, null);
+            long bootStart = System.nanoTime();
+            instance = factory.boot(staging);
+            LOG.info("deploy {}: booted in {} ms", name, (System.nanoTime() - bootStart) / 1_000_000);
+            warmUp(instance, manifest);
+            prepare(instance);
+            Path image = versionDir.resolve(Deployment.SNAPSHOT);
+            SnapshotInfo snapshot = null;
+            String problem = null;
+            try {
+                Capturer.Result r = Capturer.capture(instance.process().pid(), image, config.keepDeployed());
+                snapshot = new SnapshotInfo(r.imageBytes(), r.storedPages(), Duration.ofNanos(r.durationNanos()));
+                LOG.info("deploy {}: snapshot of {} KiB in {} ms", name, r.imageBytes() >> 10,
+                        r.durationNanos() / 1_000_000);
+            } catch (CaptureRefusedException e) {
+                problem = e.getMessage();
+                LOG.warn("deploy {}: no snapshot, invocations will boot from scratch: {}", name, problem);
+            }
+            FunctionInfo info = info(manifest, version, codeBytes, snapshot, problem);
+            Deployment deployment = new Deployment(info, manifest, versionDir, code, snapshot != null ? image : null);
+            store.writeMetadata(deployment);
+            store.activate(name, versionDir);
+            FunctionState fresh = new FunctionState(deployment, newPool(manifest));
+            FunctionState old = functions.put(name, fresh);
+            if (old != null) {
+                old.pool().close();
+            }
+            Instance booted = instance;
+            instance = null;
+            if (!config.keepDeployed() || !fresh.pool().adopt(booted)) {
+                booted.kill();
+            }
+            metrics.deployed(name);
+            return info;
+        } catch (RuntimeException e) {
+            if (instance != null) {
+                instance.kill();
+            }
+            store.discard(versionDir);
+            if (e instanceof FunctionInitException init) {
+                throw new DeployException("function " + name + " failed to initialize: " + init.getMessage(), e);
+            }
+            throw e;
+        }
+    }
+
+    private void warmUp(Instance instance, FunctionManifest m) {
+        int n = 0;
+        for (JsonNode event : m.warmup()) {
+            n++;
+            Outcome o = call(instance, event, m, false);
+            if (o.failure != null) {
+                throw new DeployException("warm-up event " + n + " of " + m.name() + " failed: " + o.failure);
+            }
+            if (o.result.path("ok").asBoolean()) {
+                continue;
+            }
+            JsonNode error = o.result.path("error");
+            throw new DeployException("warm-up event " + n + " of " + m.name() + " raised "
+                    + error.path("errorType").asText() + ": " + error.path("errorMessage").asText());
+        }
+    }
+
+    private void prepare(Instance instance) {
+        try {
+            JsonNode answer = instance.call(RuntimeChannel.message("prepare"),
+                    System.nanoTime() + InstanceFactory.INIT_TIMEOUT.toNanos());
+            if (!"prepared".equals(answer.path("type").asText())) {
+                throw new DeployException("the runtime did not prepare for the snapshot: " + answer);
+            }
+        } catch (RuntimeChannel.ClosedException | RuntimeChannel.TimeoutException e) {
+            throw new DeployException("the runtime ended while preparing for the snapshot: " + e.getMessage());
+        }
+    }
+
+    private static FunctionInfo info(FunctionManifest m, String version, long codeBytes, SnapshotInfo snapshot,
+            String problem) {
+        return new FunctionInfo(m.name(), m.runtime(), m.handler(), m.memoryMb(), m.timeoutS(), m.maxConcurrency(),
+                m.env(), Instant.now(), version, codeBytes, snapshot, problem);
+    }
+
+    // ------------------------------------------------------------------ invoke
+
+    /** Invokes a function and waits for its result; a handler error is a result, not an exception. */
+    public InvocationResult invoke(String name, byte[] payload, InvokeOptions options) {
+        JsonNode event = parseEvent(payload);
+        long start = System.nanoTime();
+        while (true) {
+            FunctionState f = functions.get(name);
+            if (f == null) {
+                throw new FunctionNotFoundException(name);
+            }
+            try {
+                return invoke(f, event, options, start);
+            } catch (InstancePool.PoolClosedException e) {
+                // redeployed or deleted while we waited: try the current version
+            }
+        }
+    }
+
+    /** Invokes a function without waiting (invocation type Event); failures are logged. */
+    public void invokeAsync(String name, byte[] payload) {
+        if (!functions.containsKey(name)) {
+            throw new FunctionNotFoundException(name);
+        }
+        JsonNode event = parseEvent(payload);
+        async.submit(() -> {
+            try {
+                InvocationResult r = invoke(name, RuntimeChannel.JSON.writeValueAsBytes(event), InvokeOptions.DEFAULT);
+                if (r.functionError()) {
+                    LOG.warn("asynchronous invocation {} of {} failed: {}", r.requestId(), name,
+                            new String(r.payload(), StandardCharsets.UTF_8));
+                }
+            } catch (RuntimeException | IOException e) {
+                LOG.warn("asynchronous invocation of {} failed: {}", name, e.getMessage());
+            }
+        });
+    }
+
+    private static JsonNode parseEvent(byte[] payload) {
+        if (payload == null || payload.length == 0) {
+            return RuntimeChannel.JSON.createObjectNode();
+        }
+        try {
+            return RuntimeChannel.JSON.readTree(payload);
+        } catch (JacksonException e) {
+            throw new InvalidPayloadException("the payload is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private InvocationResult invoke(FunctionState f, JsonNode event, InvokeOptions options, long start) {
+        Deployment d = f.deployment();
+        String name = d.name();
+        InstancePool.Lease lease;
+        try {
+            lease = f.pool().acquire(options.forceCold(), start + config.queueTimeout().toNanos());
+        } catch (TooManyRequestsException e) {
+            metrics.failed(name, "throttled");
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException("interrupted while waiting for an instance of " + name);
+        }
+        long acquired = System.nanoTime();
+        Instance instance = lease.instance();
+        RestoreTimings restore = null;
+        long startNanos = 0;
+        if (lease.isNew()) {
+            try {
+                instance = startInstance(d);
+            } catch (RuntimeException e) {
+                f.pool().startFailed();
+                metrics.failed(name, "runtime");
+                throw e;
+            }
+            startNanos = System.nanoTime() - acquired;
+            metrics.started(name, instance.origin, startNanos);
+            if (instance.origin == InvocationPath.RESTORED) {
+                restore = instance.process().timings();
+            }
+        }
+        InvocationPath path = lease.isNew() ? instance.origin : InvocationPath.WARM;
+        long sent = System.nanoTime();
+        Outcome o = call(instance, event, d.manifest(), instance.takeReseed());
+        long answered = System.nanoTime();
+        if (o.failure == null) {
+            f.pool().release(instance);
+        } else {
+            boolean oom = instance.oomKilled();
+            f.pool().discard(instance);
+            if (oom) {
+                o = o.outOfMemory(d.manifest().memoryMb());
+            }
+        }
+        long total = answered - start;
+        metrics.invoked(name, path, total);
+        InvocationTimings timings = new InvocationTimings(total, acquired - start, startNanos, restore, answered - sent,
+                (long) (o.result.path("duration_ms").asDouble() * 1e6));
+        return result(name, d, o, path, timings);
+    }
+
+    private Instance startInstance(Deployment d) {
+        if (d.hasSnapshot()) {
+            try {
+                return factory.restore(d);
+            } catch (RestoreFailedException | ImageFormatException | ErrnoException | UncheckedIOException e) {
+                LOG.warn("restore of {} failed, booting it from scratch instead: {}", d.name(), e.getMessage());
+                metrics.restoreFellBack(d.name());
+            }
+        }
+        return factory.boot(d);
+    }
+
+    /** What an instance answered, or why it did not (failure: timeout or death). */
+    private record Outcome(String requestId, JsonNode result, String failure, String failureType) {
+        Outcome outOfMemory(int memoryMb) {
+            return new Outcome(requestId, result, "the instance exceeded its memory limit of " + memoryMb + " MB",
+                    "Runtime.OutOfMemory");
+        }
+    }
+
+    private Outcome call(Instance instance, JsonNode event, FunctionManifest m, boolean reseed) {
+        String requestId = UUID.randomUUID().toString();
+        long deadline = System.nanoTime() + Duration.ofSeconds(m.timeoutS()).toNanos();
+        ObjectNode request = RuntimeChannel.message("invoke").put("request_id", requestId)
+                .put("function_name", m.name()).put("memory_mb", m.memoryMb())
+                .put("deadline_ms", System.currentTimeMillis() + m.timeoutS() * 1000L);
+        request.set("event", event);
+        if (reseed) {
+            byte[] seed = new byte[32];
+            entropy.nextBytes(seed);
+            request.put("reseed", HexFormat.of().formatHex(seed));
+        }
+        try {
+            return new Outcome(requestId, instance.call(request, deadline), null, null);
+        } catch (RuntimeChannel.TimeoutException e) {
+            return new Outcome(requestId, RuntimeChannel.JSON.createObjectNode(),
+                    String.format("Task timed out after %d.00 seconds", m.timeoutS()), "Sandbox.Timedout");
+        } catch (RuntimeChannel.ClosedException e) {
+            return new Outcome(requestId, RuntimeChannel.JSON.createObjectNode(),
+                    "the runtime exited during the invocation", "Runtime.ExitError");
+        }
+    }
+
+    private InvocationResult result(String name, Deployment d, Outcome o, InvocationPath path, InvocationTimings t) {
+        String functionLog = o.result.path("log").asText("");
+        String errorType = null;
+        JsonNode payload;
+        if (o.failure != null) {
+            errorType = o.failureType;
+            payload = RuntimeChannel.JSON.createObjectNode().put("errorMessage", o.failure).put("errorType", errorType);
+            metrics.failed(name, errorType.equals("Sandbox.Timedout") ? "timeout" : "runtime");
+        } else if (o.result.path("ok").asBoolean()) {
+            payload = o.result.path("payload");
+        } else {
+            payload = o.result.path("error");
+            errorType = payload.path("errorType").asText("Unhandled");
+            metrics.failed(name, "handler");
+        }
+        String log = lambdaLog(o.requestId, functionLog + (o.failure != null ? o.failure + "\n" : ""), t,
+                d.manifest().memoryMb());
+        try {
+            return new InvocationResult(o.requestId, RuntimeChannel.JSON.writeValueAsBytes(payload), errorType, log, path,
+                    t);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** START / output / END / REPORT, as AWS Lambda writes an invocation's log. */
+    private static String lambdaLog(String requestId, String output, InvocationTimings t, int memoryMb) {
+        double ms = t.totalNanos() / 1e6;
+        return "START RequestId: " + requestId + " Version: $LATEST\n" + output + "END RequestId: " + requestId + "\n"
+                + String.format(java.util.Locale.ROOT, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms"
+                        + "\tMemory Size: %d MB%n", requestId, ms, (long) Math.ceil(ms), memoryMb);
+    }
+
+    /** The last 4 KiB of a log, as X-Amz-Log-Result carries it. */
+    public static String logTail(String log) {
+        byte[] bytes = log.getBytes(StandardCharsets.UTF_8);
+        return bytes.length <= LOG_TAIL ? log
+                : new String(bytes, bytes.length - LOG_TAIL, LOG_TAIL, StandardCharsets.UTF_8);
+    }
+
+    // ------------------------------------------------------------------ functions
+
+    public List<FunctionInfo> functions() {
+        return functions.values().stream().map(f -> f.deployment().info())
+                .sorted(Comparator.comparing(FunctionInfo::name)).toList();
+    }
+
+    public Optional<FunctionInfo> function(String name) {
+        return Optional.ofNullable(functions.get(name)).map(f -> f.deployment().info());
+    }
+
+    /** Removes a function and stops its instances; false if there was none. */
+    public boolean delete(String name) {
+        FunctionState f = functions.remove(name);
+        if (f != null) {
+            f.pool().close();
+        }
+        return store.remove(name) || f != null;
+    }
+
+    /** The metrics in Prometheus text format. */
+    public void writeMetrics(OutputStream out) throws IOException {
+        metrics.write(out);
+    }
+
+    private void evictIdle() {
+        for (FunctionState f : functions.values()) {
+            try {
+                int n = f.pool().evictIdle();
+                if (n > 0) {
+                    metrics.evicted(f.name(), n);
+                    LOG.debug("evicted {} idle instance(s) of {}", n, f.name());
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("eviction of {} failed: {}", f.name(), e.getMessage());
+            }
+        }
+    }
+
+    /** Stops every instance. */
+    @Override
+    public void close() {
+        evictor.shutdownNow();
+        async.shutdownNow();
+        functions.values().forEach(f -> f.pool().close());
+        List.copyOf(factory.live()).forEach(Instance::kill);
+        Fds.close(lifeline[1]);
+        Fds.close(lifeline[0]);
+    }
+}

@@ -1,0 +1,12 @@
+package dev.spice.engine;
+
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * A deployed function. snapshot is null when the deployment has none, and snapshotProblem then
+ * says why (invocations boot the function from scratch).
+ */
+public record FunctionInfo(String name, String runtime, String handler, int memoryMb, int timeoutS,
+        int maxConcurrency, Map<String, String> env, Instant deployedAt, String version, long codeBytes,
+        SnapshotInfo snapshot, String snapshotProblem) {}

@@ -1,0 +1,94 @@
+package dev.spice.engine;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * A function's manifest, {@code spice.yaml} in its directory. Unknown keys are errors, so that a
+ * misspelt setting does not go unnoticed.
+ *
+ * @param warmup      events invoked before the snapshot is taken
+ * @param keepAliveS  seconds an idle instance is kept; null for the engine's default
+ */
+public record FunctionManifest(
+        String name,
+        String runtime,
+        String handler,
+        Map<String, String> env,
+        @JsonProperty("memory_mb") int memoryMb,
+        @JsonProperty("timeout_s") int timeoutS,
+        List<JsonNode> warmup,
+        @JsonProperty("max_concurrency") int maxConcurrency,
+        @JsonProperty("keep_alive_s") Integer keepAliveS) {
+
+    public static final String FILE = "spice.yaml";
+    public static final List<String> RUNTIMES = List.of("python3");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    private static final Pattern HANDLER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+");
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    public FunctionManifest {
+        env = env == null ? Map.of() : Map.copyOf(env);
+        warmup = warmup == null ? List.of() : List.copyOf(warmup);
+        memoryMb = memoryMb == 0 ? 128 : memoryMb;
+        timeoutS = timeoutS == 0 ? 3 : timeoutS;
+        maxConcurrency = maxConcurrency == 0 ? 4 : maxConcurrency;
+    }
+
+    /** Reads and checks {@code dir/spice.yaml}; every problem is a {@link DeployException}. */
+    public static FunctionManifest load(Path dir) {
+        Path file = dir.resolve(FILE);
+        FunctionManifest m;
+        try {
+            m = YAML.readValue(Files.readString(file), FunctionManifest.class);
+        } catch (NoSuchFileException e) {
+            throw new DeployException(dir + " has no " + FILE);
+        } catch (UnrecognizedPropertyException e) {
+            throw new DeployException(file + ": unknown key '" + e.getPropertyName() + "'");
+        } catch (JacksonException e) {
+            throw new DeployException(file + ": " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new DeployException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        if (m == null) {
+            throw new DeployException(file + " is empty");
+        }
+        m.check(file);
+        return m;
+    }
+
+    private void check(Path file) {
+        require(name != null && NAME.matcher(name).matches(), file,
+                "'name' must be 1-64 letters, digits, '-' or '_'");
+        require(runtime != null && RUNTIMES.contains(runtime), file, "'runtime' must be one of " + RUNTIMES);
+        require(handler != null && HANDLER.matcher(handler).matches(), file,
+                "'handler' must be module.function, as in app.handler");
+        require(memoryMb >= 32 && memoryMb <= 10240, file, "'memory_mb' must be between 32 and 10240");
+        require(timeoutS >= 1 && timeoutS <= 900, file, "'timeout_s' must be between 1 and 900");
+        require(maxConcurrency >= 1 && maxConcurrency <= 1000, file, "'max_concurrency' must be between 1 and 1000");
+        require(keepAliveS == null || keepAliveS >= 0, file, "'keep_alive_s' must not be negative");
+        for (String key : env.keySet()) {
+            require(!key.isEmpty() && !key.contains("=") && env.get(key) != null, file,
+                    "'env' must map names to values");
+        }
+    }
+
+    private static void require(boolean ok, Path file, String message) {
+        if (!ok) {
+            throw new DeployException(file + ": " + message);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.spice.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.spice.restore.LaunchOptions;
+import dev.spice.restore.LaunchedProcess;
+import dev.spice.restore.Launcher;
+import dev.spice.sys.FdStreams;
+import dev.spice.sys.Fds;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Starts instances, by restoring a deployment's snapshot or by booting its runtime, each in
+ * fresh namespaces, in its own memory cgroup, with a new socket as fd 0 and one log pipe as
+ * fds 1 and 2. Every launcher holds our lifeline: if the engine dies, its instances die too.
+ */
+final class InstanceFactory {
+    /** How long a booted runtime may take to import the handler. */
+    static final Duration INIT_TIMEOUT = Duration.ofSeconds(120);
+
+    private final RuntimeCommand runtime;
+    private final MemoryCgroups cgroups;
+    private final int lifelineRead;
+    private final AtomicLong counter = new AtomicLong();
+    private final Set<Instance> live = ConcurrentHashMap.newKeySet();
+
+    InstanceFactory(RuntimeCommand runtime, MemoryCgroups cgroups, int lifelineRead) {
+        this.runtime = runtime;
+        this.cgroups = cgroups;
+        this.lifelineRead = lifelineRead;
+    }
+
+    /** Every instance started and not yet killed. */
+    Collection<Instance> live() {
+        return live;
+    }
+
+    Instance restore(Deployment d) {
+        return start(d, InvocationPath.RESTORED);
+    }
+
+    /** Boots the runtime and waits until the handler is imported. */
+    Instance boot(Deployment d) {
+        Instance instance = start(d, InvocationPath.BOOTED);
+        try {
+            JsonNode first = instance.awaitStartup(System.nanoTime() + INIT_TIMEOUT.toNanos());
+            if ("ready".equals(first.path("type").asText())) {
+                return instance;
+            }
+            instance.kill();
+            JsonNode error = first.path("error");
+            throw new FunctionInitException(error.path("errorType").asText("Runtime.Unknown"),
+                    error.path("errorMessage").asText(first.toString()), error);
+        } catch (RuntimeChannel.ClosedException | RuntimeChannel.TimeoutException e) {
+            instance.kill();
+            throw new FunctionInitException("Runtime.ExitError", "the runtime ended before it was ready ("
+                    + e.getMessage() + ")", null);
+        }
+    }
+
+    private Instance start(Deployment d, InvocationPath path) {
+        String id = d.name() + "-" + counter.incrementAndGet() + "-" + ProcessHandle.current().pid();
+        int[] socket = Fds.socketPair();
+        int[] log = Fds.pipe();
+        Path cgroup = cgroups.create(id, (long) d.manifest().memoryMb() << 20);
+        try {
+            LaunchOptions options = new LaunchOptions(Map.of(0, socket[1], 1, log[1], 2, log[1]), false, cgroup,
+                    lifelineRead);
+            LaunchedProcess p = path == InvocationPath.RESTORED
+                    ? Launcher.restore(d.snapshot(), options)
+                    : Launcher.boot(d.codeDir(), runtime.argv(d), runtime.environment(d), options);
+            LogDrain.start(FdStreams.input(log[0]), id);
+            Instance[] self = new Instance[1];
+            self[0] = new Instance(id, d, path, p, new RuntimeChannel(socket[0]), cgroup, cgroups,
+                    () -> live.remove(self[0]));
+            live.add(self[0]);
+            return self[0];
+        } catch (RuntimeException e) {
+            Fds.close(socket[0]);
+            Fds.close(log[0]);
+            cgroups.remove(cgroup);
+            throw e;
+        } finally {
+            Fds.close(socket[1]);
+            Fds.close(log[1]);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.spice.engine;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spice.sys.Errno;
+import dev.spice.sys.ErrnoException;
+import dev.spice.sys.Fds;
+import dev.spice.sys.Nr;
+import dev.spice.sys.Syscall;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Our end of an instance's socket: length-prefixed JSON frames (docs/runtime-protocol.md), with a
+ * deadline on every receive.
+ */
+final class RuntimeChannel implements AutoCloseable {
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_FRAME = 64 << 20;
+    private static final short POLLIN = 1;
+
+    /** The instance closed its end: it exited or crashed. */
+    static final class ClosedException extends Exception {
+        ClosedException() {
+            super("the runtime closed its channel");
+        }
+    }
+
+    /** No frame arrived before the deadline. */
+    static final class TimeoutException extends Exception {
+        TimeoutException() {
+            super("the runtime did not answer in time");
+        }
+    }
+
+    private final int fd;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment pollfd = arena.allocate(8, 4);
+
+    RuntimeChannel(int fd) {
+        this.fd = fd;
+    }
+
+    static ObjectNode message(String type) {
+        return JSON.createObjectNode().put("type", type);
+    }
+
+    void send(ObjectNode message) throws ClosedException {
+        byte[] body;
+        try {
+            body = JSON.writeValueAsBytes(message);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment frame = a.allocate(4L + body.length);
+            frame.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0, body.length);
+            MemorySegment.copy(body, 0, frame, ValueLayout.JAVA_BYTE, 4, body.length);
+            for (long done = 0; done < frame.byteSize();) {
+                long n = Syscall.raw(Nr.WRITE, fd, frame.address() + done, frame.byteSize() - done, 0, 0, 0);
+                if (n == -Errno.EINTR) {
+                    continue;
+                }
+                if (n < 0) {
+                    throw new ClosedException();
+                }
+                done += n;
+            }
+        }
+    }
+
+    /** The next frame; {@code deadline} is a {@link System#nanoTime()} value. */
+    JsonNode receive(long deadline) throws ClosedException, TimeoutException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment header = a.allocate(4);
+            readFully(header, deadline);
+            int length = header.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0);
+            if (length < 0 || length > MAX_FRAME) {
+                throw new ClosedException();
+            }
+            MemorySegment body = a.allocate(Math.max(1, length));
+            readFully(body.asSlice(0, length), deadline);
+            try {
+                return JSON.readTree(body.asSlice(0, length).toArray(ValueLayout.JAVA_BYTE));
+            } catch (IOException e) {
+                throw new ClosedException();
+            }
+        }
+    }
+
+    private void readFully(MemorySegment into, long deadline) throws ClosedException, TimeoutException {
+        for (long done = 0; done < into.byteSize();) {
+            awaitReadable(deadline);
+            long n = Syscall.raw(Nr.READ, fd, into.address() + done, into.byteSize() - done, 0, 0, 0);
+            if (n == -Errno.EINTR || n == -Errno.EAGAIN) {
+                continue;
+            }
+            if (n <= 0) {
+                throw new ClosedException();
+            }
+            done += n;
+        }
+    }
+
+    private synchronized void awaitReadable(long deadline) throws TimeoutException {
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new TimeoutException();
+            }
+            pollfd.set(JAVA_INT, 0, fd);
+            pollfd.set(JAVA_SHORT, 4, POLLIN);
+            pollfd.set(JAVA_SHORT, 6, (short) 0);
+            long r = Syscall.raw(Nr.POLL, pollfd.address(), 1, Math.max(1, left / 1_000_000), 0, 0, 0);
+            if (r > 0) {
+                return;
+            }
+            if (r < 0 && r != -Errno.EINTR) {
+                throw new ErrnoException("poll", (int) -r);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        Fds.close(fd);
+        arena.close();
+    }
+}

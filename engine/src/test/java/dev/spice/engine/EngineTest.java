@@ -1,0 +1,238 @@
+package dev.spice.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The engine with real functions: deploy (boot, warm-up, snapshot) and every invocation path. */
+class EngineTest {
+    static final Path HELLO = Path.of("../functions/hello");
+
+    @TempDir
+    Path state;
+
+    private final List<Engine> engines = new ArrayList<>();
+
+    private Engine engine() {
+        Engine e = Engine.open(EngineConfig.defaults(state));
+        engines.add(e);
+        return e;
+    }
+
+    @AfterEach
+    void closeEngines() {
+        engines.forEach(Engine::close);
+    }
+
+    static Path function(String name) {
+        return Path.of("src/test/resources/functions", name);
+    }
+
+    static JsonNode json(InvocationResult r) throws IOException {
+        return RuntimeChannel.JSON.readTree(r.payload());
+    }
+
+    static byte[] bytes(String json) {
+        return json.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void helloIsRestoredThenWarmThenRestoredAgainWhenCold() throws IOException {
+        Engine e = engine();
+        FunctionInfo info = e.deploy(HELLO);
+        assertThat(info.snapshot()).as(info.snapshotProblem()).isNotNull();
+        assertThat(info.snapshot().imageBytes()).isPositive();
+
+        InvocationResult first = e.invoke("hello", bytes("{\"name\":\"spice\"}"), InvokeOptions.DEFAULT);
+        assertThat(first.errorType()).isNull();
+        assertThat(first.path()).isEqualTo(InvocationPath.RESTORED);
+        assertThat(json(first).get("message").asText()).isEqualTo("Hello, spice!");
+        assertThat(json(first).get("request_id").asText()).isEqualTo(first.requestId());
+        assertThat(first.log()).contains("START RequestId: " + first.requestId(), "greeting spice", "REPORT RequestId");
+        assertThat(first.timings().restore()).isNotNull();
+
+        InvocationResult warm = e.invoke("hello", bytes("{\"name\":\"again\"}"), InvokeOptions.DEFAULT);
+        assertThat(warm.path()).isEqualTo(InvocationPath.WARM);
+        assertThat(json(warm).get("message").asText()).isEqualTo("Hello, again!");
+        assertThat(warm.log()).contains("greeting again").doesNotContain("greeting spice");
+
+        InvocationResult cold = e.invoke("hello", bytes("{}"), new InvokeOptions(true));
+        assertThat(cold.path()).isEqualTo(InvocationPath.RESTORED);
+        assertThat(json(cold).get("message").asText()).isEqualTo("Hello, world!");
+        assertThat(cold.timings().toString()).contains("restore", "process creation", "memory mapping", "first response");
+    }
+
+    @Test
+    void numpyFunctionComputesAfterRestore() throws IOException {
+        Engine e = engine();
+        e.deploy(function("numpy_stats"));
+        InvocationResult r = e.invoke("numpy_stats", bytes("{\"values\":[2,4,4,4,5,5,7,9]}"), new InvokeOptions(true));
+        assertThat(r.errorType()).isNull();
+        assertThat(r.path()).isEqualTo(InvocationPath.RESTORED);
+        assertThat(json(r).get("mean").asDouble()).isEqualTo(5.0);
+        assertThat(json(r).get("std").asDouble()).isEqualTo(2.0);
+        InvocationResult warm = e.invoke("numpy_stats", bytes("{\"values\":[1]}"), InvokeOptions.DEFAULT);
+        assertThat(warm.path()).isEqualTo(InvocationPath.WARM);
+        assertThat(json(warm).get("weighted").asDouble()).isEqualTo(0.5);
+    }
+
+    @Test
+    void handlerErrorBecomesALambdaStyleError() throws IOException {
+        Engine e = engine();
+        e.deploy(function("raises"));
+        InvocationResult r = e.invoke("raises", bytes("{\"who\":\"tester\"}"), InvokeOptions.DEFAULT);
+        assertThat(r.errorType()).isEqualTo("ZeroDivisionError");
+        JsonNode error = json(r);
+        assertThat(error.get("errorMessage").asText()).isEqualTo("division by zero");
+        assertThat(error.get("stackTrace").toString()).contains("app.py");
+        assertThat(r.log()).contains("printed before the error", "[INFO]", "about to fail for tester");
+        InvocationResult ok = e.invoke("raises", bytes("{\"divisor\":4}"), InvokeOptions.DEFAULT);
+        assertThat(ok.errorType()).isNull();
+        assertThat(ok.path()).as("the instance survives a handler error").isEqualTo(InvocationPath.WARM);
+        assertThat(json(ok).asDouble()).isEqualTo(0.25);
+    }
+
+    @Test
+    void timeoutKillsTheInstanceAndTheNextInvocationStillWorks() throws IOException {
+        Engine e = engine();
+        e.deploy(function("sleepy"));
+        InvocationResult late = e.invoke("sleepy", bytes("{\"seconds\":5}"), InvokeOptions.DEFAULT);
+        assertThat(late.errorType()).isEqualTo("Sandbox.Timedout");
+        assertThat(json(late).get("errorMessage").asText()).isEqualTo("Task timed out after 1.00 seconds");
+        assertThat(late.timings().totalNanos()).isLessThan(4_000_000_000L);
+        InvocationResult next = e.invoke("sleepy", bytes("{\"seconds\":0}"), InvokeOptions.DEFAULT);
+        assertThat(next.errorType()).isNull();
+        assertThat(next.path()).as("the timed-out instance was killed").isEqualTo(InvocationPath.RESTORED);
+        assertThat(json(next).get("left_ms").asLong()).isBetween(1L, 1000L);
+    }
+
+    @Test
+    void invocationsBeyondThePoolSizeWaitForAnInstance() throws Exception {
+        Engine e = engine();
+        e.deploy(function("randomness"));
+        List<Future<InvocationResult>> results = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
+            for (int i = 0; i < 8; i++) {
+                results.add(pool.submit(() -> e.invoke("randomness", bytes("{\"hold\":0.3}"), InvokeOptions.DEFAULT)));
+            }
+        }
+        Set<Long> instances = new HashSet<>();
+        for (Future<InvocationResult> f : results) {
+            InvocationResult r = f.get();
+            assertThat(r.errorType()).isNull();
+            instances.add(json(r).get("instance").asLong());
+        }
+        assertThat(instances).as("max_concurrency is 2").hasSizeBetween(1, 2);
+        assertThat(metrics(e)).contains("spice_invocations_total{function=\"randomness\"");
+    }
+
+    @Test
+    void restoredInstancesDoNotShareRandomState() throws IOException {
+        Engine e = engine();
+        e.deploy(function("randomness"));
+        double a = json(e.invoke("randomness", bytes("{}"), new InvokeOptions(true))).get("random").asDouble();
+        double b = json(e.invoke("randomness", bytes("{}"), new InvokeOptions(true))).get("random").asDouble();
+        assertThat(a).isNotEqualTo(b);
+    }
+
+    @Test
+    void corruptSnapshotFallsBackToBootAndStillAnswers() throws IOException {
+        Engine e = engine();
+        FunctionInfo info = e.deploy(HELLO);
+        Path image = state.resolve("functions/hello/current").toRealPath().resolve("snapshot.img");
+        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+            f.seek(4096 + 8);
+            f.write(0x5a);
+        }
+        InvocationResult r = e.invoke("hello", bytes("{\"name\":\"fallback\"}"), InvokeOptions.DEFAULT);
+        assertThat(r.path()).isEqualTo(InvocationPath.BOOTED);
+        assertThat(json(r).get("message").asText()).isEqualTo("Hello, fallback!");
+        assertThat(metrics(e)).contains("spice_restore_fallbacks_total{function=\"hello\"} 1.0");
+        assertThat(info.version()).isNotBlank();
+    }
+
+    @Test
+    void restartedEngineServesWhatWasDeployed() throws IOException {
+        Engine first = engine();
+        first.deploy(HELLO);
+        first.close();
+        Engine second = engine();
+        assertThat(second.functions()).extracting(FunctionInfo::name).containsExactly("hello");
+        InvocationResult r = second.invoke("hello", bytes("{\"name\":\"again\"}"), InvokeOptions.DEFAULT);
+        assertThat(r.path()).isEqualTo(InvocationPath.RESTORED);
+        assertThat(json(r).get("message").asText()).isEqualTo("Hello, again!");
+    }
+
+    @Test
+    void redeployReplacesTheVersion(@TempDir Path code) throws IOException {
+        Files.writeString(code.resolve("spice.yaml"), "name: versions\nruntime: python3\nhandler: app.handler\n");
+        Files.writeString(code.resolve("app.py"), "def handler(event, context):\n    return 'v1'\n");
+        Engine e = engine();
+        String v1 = e.deploy(code).version();
+        assertThat(json(e.invoke("versions", bytes("{}"), InvokeOptions.DEFAULT)).asText()).isEqualTo("v1");
+        Files.writeString(code.resolve("app.py"), "def handler(event, context):\n    return 'v2'\n");
+        String v2 = e.deploy(code).version();
+        assertThat(v2).isNotEqualTo(v1);
+        assertThat(json(e.invoke("versions", bytes("{}"), InvokeOptions.DEFAULT)).asText()).isEqualTo("v2");
+        try (var versions = Files.list(state.resolve("functions/versions/versions"))) {
+            assertThat(versions.map(p -> p.getFileName().toString())).containsExactly(v2);
+        }
+    }
+
+    @Test
+    void badDeploymentsFailClearlyAndKeepNothing() {
+        Engine e = engine();
+        assertThatThrownBy(() -> e.deploy(function("broken")))
+                .isInstanceOf(DeployException.class)
+                .hasMessageContaining("ModuleNotFoundError").hasMessageContaining("module_that_does_not_exist");
+        assertThat(e.functions()).isEmpty();
+        assertThatThrownBy(() -> e.deploy(state.resolve("nowhere")))
+                .isInstanceOf(DeployException.class).hasMessageContaining("has no spice.yaml");
+        assertThatThrownBy(() -> e.invoke("missing", bytes("{}"), InvokeOptions.DEFAULT))
+                .isInstanceOf(FunctionNotFoundException.class);
+    }
+
+    @Test
+    void memoryLimitStopsAnInstanceThatExceedsIt() throws IOException {
+        Engine e = engine();
+        e.deploy(function("hog"));
+        InvocationResult small = e.invoke("hog", bytes("{\"blocks\":1}"), InvokeOptions.DEFAULT);
+        assertThat(small.errorType()).isNull();
+        InvocationResult big = e.invoke("hog", bytes("{\"blocks\":16}"), InvokeOptions.DEFAULT);
+        assertThat(big.errorType()).isEqualTo("Runtime.OutOfMemory");
+        assertThat(json(big).get("errorMessage").asText()).contains("memory limit of 64 MB");
+    }
+
+    @Test
+    void deletedFunctionIsGone() {
+        Engine e = engine();
+        e.deploy(HELLO);
+        assertThat(e.delete("hello")).isTrue();
+        assertThat(e.functions()).isEmpty();
+        assertThat(state.resolve("functions/hello")).doesNotExist();
+        assertThat(e.delete("hello")).isFalse();
+    }
+
+    private static String metrics(Engine e) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        e.writeMetrics(out);
+        return out.toString(StandardCharsets.UTF_8);
+    }
+}

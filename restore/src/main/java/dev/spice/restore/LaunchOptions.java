@@ -1,0 +1,25 @@
+package dev.spice.restore;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * How to start a process in fresh namespaces.
+ *
+ * @param stdio      descriptors 0-2 of the process, mapped to ours (missing ones are inherited)
+ * @param detach     return once it runs; nobody stays to report its exit
+ * @param cgroup     a cgroup directory (v1 or v2) to run it in, or null
+ * @param lifelineFd the read end of a pipe whose write end we hold: when it closes (we ended),
+ *                   the launcher kills the process; -1 for none
+ */
+public record LaunchOptions(Map<Integer, Integer> stdio, boolean detach, Path cgroup, int lifelineFd) {
+
+    /** Inherit our stdio; stay attached. */
+    public static LaunchOptions attached(Map<Integer, Integer> stdio) {
+        return new LaunchOptions(stdio, false, null, -1);
+    }
+
+    public static LaunchOptions detached(Map<Integer, Integer> stdio) {
+        return new LaunchOptions(stdio, true, null, -1);
+    }
+}
