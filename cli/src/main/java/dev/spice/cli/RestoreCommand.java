@@ -1,7 +1,8 @@
 package dev.spice.cli;
 
-import dev.spice.restore.RestoredProcess;
-import dev.spice.restore.Restorer;
+import dev.spice.restore.LaunchedProcess;
+import dev.spice.restore.LaunchOptions;
+import dev.spice.restore.Launcher;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -38,7 +39,8 @@ final class RestoreCommand implements Callable<Integer> {
         if (pidFile != null && !detach) {
             throw new ParameterException(spec.commandLine(), "--pid-file needs --detach");
         }
-        RestoredProcess p = Restorer.restore(image, Map.of(), detach);
+        LaunchedProcess p = Launcher.restore(image,
+                detach ? LaunchOptions.detached(Map.of()) : LaunchOptions.attached(Map.of()));
         if (timings) {
             spec.commandLine().getErr().println("spice: restored PID " + p.pid() + ": " + p.timings());
         }
