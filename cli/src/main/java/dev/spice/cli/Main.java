@@ -1,6 +1,7 @@
 package dev.spice.cli;
 
 import dev.spice.capture.CaptureRefusedException;
+import dev.spice.engine.EngineException;
 import dev.spice.image.ImageFormatException;
 import dev.spice.restore.RestoreFailedException;
 import dev.spice.sys.ErrnoException;
@@ -11,8 +12,9 @@ import picocli.CommandLine.Command;
 
 /** The {@code spice} command. Failures print one line, "spice: ...", and exit non-zero. */
 @Command(name = "spice", mixinStandardHelpOptions = true, version = "spice 0.1.0",
-        description = "Snapshot running processes into image files and restore them.",
-        subcommands = {SnapshotCommand.class, RestoreCommand.class, InspectCommand.class})
+        description = "Serverless functions with near-warm cold starts, restored from process snapshots.",
+        subcommands = {DeployCommand.class, InvokeCommand.class, FunctionsCommand.class, ServeCommand.class,
+            SnapshotCommand.class, RestoreCommand.class, InspectCommand.class})
 public final class Main {
     /** Exit status for a refused or failed operation (wrong usage is 2, as picocli reports it). */
     static final int FAILED = 1;
@@ -35,7 +37,7 @@ public final class Main {
 
     private static String oneLine(Exception e) {
         if (e instanceof CaptureRefusedException || e instanceof RestoreFailedException
-                || e instanceof ImageFormatException || e instanceof ErrnoException) {
+                || e instanceof ImageFormatException || e instanceof ErrnoException || e instanceof EngineException) {
             return e.getMessage();
         }
         if (e instanceof UncheckedIOException u) {

@@ -235,7 +235,8 @@ public final class Engine implements AutoCloseable {
         String name = d.name();
         InstancePool.Lease lease;
         try {
-            lease = f.pool().acquire(options.forceCold(), start + config.queueTimeout().toNanos());
+            lease = f.pool().acquire(options.forceCold() || options.forceBoot(),
+                    start + config.queueTimeout().toNanos());
         } catch (TooManyRequestsException e) {
             metrics.failed(name, "throttled");
             throw e;
@@ -249,7 +250,7 @@ public final class Engine implements AutoCloseable {
         long startNanos = 0;
         if (lease.isNew()) {
             try {
-                instance = startInstance(d);
+                instance = options.forceBoot() ? factory.boot(d) : startInstance(d);
             } catch (RuntimeException e) {
                 f.pool().startFailed();
                 metrics.failed(name, "runtime");

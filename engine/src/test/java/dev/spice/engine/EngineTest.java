@@ -82,7 +82,7 @@ class EngineTest {
     @Test
     void numpyFunctionComputesAfterRestore() throws IOException {
         Engine e = engine();
-        e.deploy(function("numpy_stats"));
+        e.deploy(Path.of("../functions/numpy_stats"));
         InvocationResult r = e.invoke("numpy_stats", bytes("{\"values\":[2,4,4,4,5,5,7,9]}"), new InvokeOptions(true));
         assertThat(r.errorType()).isNull();
         assertThat(r.path()).isEqualTo(InvocationPath.RESTORED);

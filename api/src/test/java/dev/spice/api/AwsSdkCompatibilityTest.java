@@ -1,0 +1,172 @@
+package dev.spice.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.spice.engine.Engine;
+import dev.spice.engine.EngineConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.GetFunctionResponse;
+import software.amazon.awssdk.services.lambda.model.InvocationType;
+import software.amazon.awssdk.services.lambda.model.InvokeResponse;
+import software.amazon.awssdk.services.lambda.model.LogType;
+import software.amazon.awssdk.services.lambda.model.ResourceNotFoundException;
+
+/** The AWS SDK's own Lambda client against the server: what existing Lambda clients will see. */
+class AwsSdkCompatibilityTest {
+    @TempDir
+    static Path temp;
+
+    static Engine engine;
+    static ApiServer server;
+    static LambdaClient lambda;
+
+    @BeforeAll
+    static void start() throws Exception {
+        engine = Engine.open(EngineConfig.defaults(temp.resolve("state")).withKeepDeployed(true));
+        engine.deploy(TestFunctions.HELLO);
+        engine.deploy(TestFunctions.failing(temp, "failing"));
+        server = ApiServer.start(engine, "127.0.0.1", 0);
+        lambda = LambdaClient.builder().endpointOverride(server.uri()).region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDTEST", "secret")))
+                .build();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (lambda != null) {
+            lambda.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    private static SdkBytes json(String text) {
+        return SdkBytes.fromUtf8String(text);
+    }
+
+    @Test
+    void invokeReturnsThePayloadAndTheLogTail() {
+        InvokeResponse r = lambda.invoke(b -> b.functionName("hello").payload(json("{\"name\":\"sdk\"}"))
+                .logType(LogType.TAIL));
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.functionError()).isNull();
+        assertThat(r.payload().asUtf8String()).contains("Hello, sdk!");
+        assertThat(r.executedVersion()).isEqualTo("$LATEST");
+        String log = new String(Base64.getDecoder().decode(r.logResult()), StandardCharsets.UTF_8);
+        assertThat(log).contains("START RequestId").contains("greeting sdk").contains("END RequestId")
+                .contains("REPORT RequestId");
+        assertThat(r.responseMetadata().requestId()).isNotBlank();
+        assertThat(log).contains(r.responseMetadata().requestId());
+        assertThat(r.sdkHttpResponse().firstMatchingHeader("X-Spice-Path")).hasValueSatisfying(
+                p -> assertThat(p).isIn("warm", "restored", "booted"));
+        assertThat(r.sdkHttpResponse().firstMatchingHeader("X-Spice-Duration-Ms")).hasValueSatisfying(
+                d -> assertThat(d).matches("\\d+\\.\\d{3}"));
+    }
+
+    @Test
+    void invokeWithoutLogTypeHasNoLogResult() {
+        InvokeResponse r = lambda.invoke(b -> b.functionName("hello").payload(json("{}")));
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.payload().asUtf8String()).contains("Hello, world!");
+        assertThat(r.logResult()).isNull();
+    }
+
+    @Test
+    void invokeAcceptsAnArnAndAQualifier() {
+        InvokeResponse byArn = lambda.invoke(b -> b.functionName("arn:aws:lambda:us-east-1:000000000000:function:hello")
+                .payload(json("{\"name\":\"arn\"}")));
+        InvokeResponse qualified = lambda.invoke(b -> b.functionName("hello").qualifier("$LATEST")
+                .payload(json("{\"name\":\"qualified\"}")));
+
+        assertThat(byArn.payload().asUtf8String()).contains("Hello, arn!");
+        assertThat(qualified.payload().asUtf8String()).contains("Hello, qualified!");
+    }
+
+    @Test
+    void listFunctionsShowsTheDeployedFunctions() {
+        var functions = lambda.listFunctions().functions();
+
+        assertThat(functions).extracting(FunctionConfiguration::functionName).containsExactly("failing", "hello");
+        FunctionConfiguration hello = functions.stream().filter(f -> f.functionName().equals("hello")).findFirst()
+                .orElseThrow();
+        assertThat(hello.runtimeAsString()).isEqualTo("python3");
+        assertThat(hello.handler()).isEqualTo("app.handler");
+        assertThat(hello.memorySize()).isEqualTo(128);
+        assertThat(hello.timeout()).isEqualTo(3);
+        assertThat(hello.version()).isEqualTo("$LATEST");
+        assertThat(hello.functionArn()).isEqualTo("arn:aws:lambda:us-east-1:000000000000:function:hello");
+        assertThat(hello.codeSize()).isPositive();
+        assertThat(hello.lastModified()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\+0000");
+        assertThat(hello.environment().variables()).containsEntry("GREETING", "Hello");
+    }
+
+    @Test
+    void getFunctionDescribesOneFunction() {
+        GetFunctionResponse r = lambda.getFunction(b -> b.functionName("hello"));
+
+        assertThat(r.configuration().functionName()).isEqualTo("hello");
+        assertThat(r.configuration().runtimeAsString()).isEqualTo("python3");
+        assertThat(r.code().repositoryType()).isEqualTo("S3");
+    }
+
+    @Test
+    void aMissingFunctionIsResourceNotFound() {
+        assertThatThrownBy(() -> lambda.invoke(b -> b.functionName("missing").payload(json("{}"))))
+                .isInstanceOf(ResourceNotFoundException.class)
+                .hasMessageContaining("Function not found: arn:aws:lambda:us-east-1:000000000000:function:missing")
+                .satisfies(e -> assertThat(((ResourceNotFoundException) e).statusCode()).isEqualTo(404));
+        assertThatThrownBy(() -> lambda.getFunction(b -> b.functionName("missing")))
+                .isInstanceOf(ResourceNotFoundException.class);
+        assertThatThrownBy(() -> lambda.invoke(b -> b.functionName("missing").invocationType(InvocationType.DRY_RUN)))
+                .isInstanceOf(ResourceNotFoundException.class);
+    }
+
+    @Test
+    void eventInvocationIsAccepted() {
+        InvokeResponse r = lambda.invoke(b -> b.functionName("hello").invocationType(InvocationType.EVENT)
+                .payload(json("{\"name\":\"event\"}")));
+
+        assertThat(r.statusCode()).isEqualTo(202);
+        assertThat(r.payload().asByteArray()).isEmpty();
+    }
+
+    @Test
+    void dryRunChecksThatTheFunctionExists() {
+        InvokeResponse r = lambda.invoke(b -> b.functionName("hello").invocationType(InvocationType.DRY_RUN));
+
+        assertThat(r.statusCode()).isEqualTo(204);
+    }
+
+    @Test
+    void aRaisingHandlerIsAnUnhandledFunctionError() throws Exception {
+        InvokeResponse r = lambda.invoke(b -> b.functionName("failing").payload(json("{}")).logType(LogType.TAIL));
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.functionError()).isEqualTo("Unhandled");
+        JsonNode error = Json.MAPPER.readTree(r.payload().asByteArray());
+        assertThat(error.path("errorType").asText()).isEqualTo("ValueError");
+        assertThat(error.path("errorMessage").asText()).isEqualTo("bad input");
+        String log = new String(Base64.getDecoder().decode(r.logResult()), StandardCharsets.UTF_8);
+        assertThat(log).contains("START RequestId");
+    }
+}

@@ -1,0 +1,52 @@
+package dev.spice.cli;
+
+import dev.spice.api.ApiServer;
+import dev.spice.engine.Engine;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "serve", description = "Serve the engine over HTTP: the AWS Lambda Invoke API plus the engine's own "
+        + "endpoints (deploy, delete, metrics, health). Runs until interrupted.")
+final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Option(names = "--port", defaultValue = "9000", description = "port to listen on (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to listen on (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--keep-alive", description = "seconds an idle instance is kept (default: 10; a function's "
+            + "keep_alive_s overrides it)")
+    Integer keepAlive;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        var config = engineOptions.config().withKeepDeployed(true);
+        if (keepAlive != null) {
+            config = config.withKeepAlive(Duration.ofSeconds(keepAlive));
+        }
+        Engine engine = Engine.open(config);
+        ApiServer server = ApiServer.start(engine, host, port);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            engine.close();
+            stopped.countDown();
+        }));
+        spec.commandLine().getOut().printf("spice: serving %d function(s) on %s (state %s)%n", engine.functions().size(),
+                server.uri(), config.stateDir());
+        stopped.await();
+        return 0;
+    }
+}
