@@ -5,5 +5,6 @@ import os
 def handler(event, context):
     name = event.get("name", "world") if isinstance(event, dict) else "world"
     print(f"greeting {name}")
-    return {"message": f"{os.environ.get('GREETING', 'Hello')}, {name}!",
-            "request_id": context.aws_request_id}
+    message = f"{os.environ.get('GREETING', 'Hello')}, {name}!"
+    return {"message": message, "request_id": context.aws_request_id,
+            "verified": message == "Hello, " + name + "!"}

@@ -428,11 +428,11 @@ static int open_file(uint32_t index, int flags, int shared)
     if ((f->checks & FILE_CHECK_IDENTITY) &&
         (DEV_MAJOR(st.st_dev) != f->dev_major || DEV_MINOR(st.st_dev) != f->dev_minor ||
          st.st_ino != f->ino))
-        die("file", "was replaced since the snapshot", 0);
+        die(path, "was replaced since the snapshot", 0);
     if ((f->checks & FILE_CHECK_CONTENT) &&
         ((uint64_t)st.st_size != f->size || (int64_t)st.st_mtime != f->mtime_sec ||
          st.st_mtime_nsec != f->mtime_nsec))
-        die("file", "changed since the snapshot", 0);
+        die(path, "changed since the snapshot (size or modification time)", 0);
     if (shared)
         file_fds[index] = fd;
     return fd;

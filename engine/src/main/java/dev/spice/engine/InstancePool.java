@@ -131,11 +131,16 @@ final class InstancePool {
 
     /** Kills the instances idle for longer than the keep-alive; returns how many. */
     int evictIdle() {
+        return evictIdleOlderThan(keepAlive);
+    }
+
+    /** Kills the instances idle for longer than {@code age}; returns how many. */
+    int evictIdleOlderThan(Duration age) {
         List<Instance> evicted = new ArrayList<>();
         lock.lock();
         try {
             long now = System.nanoTime();
-            while (!idle.isEmpty() && now - idle.peekLast().idleSinceNanos > keepAlive.toNanos()) {
+            while (!idle.isEmpty() && now - idle.peekLast().idleSinceNanos >= age.toNanos()) {
                 evicted.add(idle.pollLast());
                 live--;
             }

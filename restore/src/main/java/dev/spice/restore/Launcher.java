@@ -1,7 +1,5 @@
 package dev.spice.restore;
 
-import dev.spice.image.Image;
-import dev.spice.image.ImageReader;
 import dev.spice.sys.ErrnoException;
 import dev.spice.sys.Fds;
 import dev.spice.sys.Processes;
@@ -26,12 +24,14 @@ public final class Launcher {
 
     private Launcher() {}
 
-    /** Restores {@code image}; nothing is started unless the whole image is valid here. */
+    /**
+     * Restores {@code image}; nothing is started unless the whole image is valid here (validated
+     * once per unchanged image file, see {@link ValidatedImages}).
+     */
     public static LaunchedProcess restore(Path image, LaunchOptions options) {
         long started = System.nanoTime();
-        Image img = ImageReader.read(image);
-        ImageValidator.validate(img.contents());
-        return launch(List.of("restore", img.path().toAbsolutePath().toString()), Map.of(), options, started, false);
+        Path path = ValidatedImages.validate(image);
+        return launch(List.of("restore", path.toString()), Map.of(), options, started, false);
     }
 
     /** Boots {@code argv} (argv[0] an absolute path) in {@code dir} with exactly {@code env}. */

@@ -7,9 +7,12 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
-/** What statx(2) says about a file: identity (device, inode) and content markers (size, mtime). */
+/**
+ * What statx(2) says about a file: identity (device, inode), content markers (size, mtime), and
+ * the change time, which any write or metadata change moves.
+ */
 public record FileStat(int mode, int devMajor, int devMinor, long inode, long size, long mtimeSec,
-        int mtimeNsec, int rdevMajor, int rdevMinor) {
+        int mtimeNsec, int rdevMajor, int rdevMinor, long ctimeSec, int ctimeNsec) {
     public static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFDIR = 0040000,
             S_IFCHR = 0020000, S_IFIFO = 0010000, S_IFSOCK = 0140000, S_IFLNK = 0120000;
     private static final int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, STATX_BASIC = 0x7ff;
@@ -33,7 +36,7 @@ public record FileStat(int mode, int devMajor, int devMinor, long inode, long si
             return new FileStat(Short.toUnsignedInt(buf.get(JAVA_SHORT, 28)), buf.get(JAVA_INT, 136),
                     buf.get(JAVA_INT, 140), buf.get(JAVA_LONG, 32), buf.get(JAVA_LONG, 40),
                     buf.get(JAVA_LONG, 112), buf.get(JAVA_INT, 120), buf.get(JAVA_INT, 128),
-                    buf.get(JAVA_INT, 132));
+                    buf.get(JAVA_INT, 132), buf.get(JAVA_LONG, 96), buf.get(JAVA_INT, 104));
         }
     }
 

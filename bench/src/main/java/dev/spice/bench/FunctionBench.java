@@ -1,0 +1,106 @@
+package dev.spice.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.spice.engine.Engine;
+import dev.spice.engine.FunctionInfo;
+import dev.spice.engine.InvocationPath;
+import dev.spice.engine.InvocationResult;
+import dev.spice.engine.InvokeOptions;
+import dev.spice.restore.RestoreTimings;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Measures functions in every mode on one engine. Within a run the modes are taken in a rotated
+ * order, so that drift (page cache, CPU frequency, host noise) hits all modes alike.
+ */
+final class FunctionBench {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Engine engine;
+    private final PrintStream progress;
+
+    FunctionBench(Engine engine, PrintStream progress) {
+        this.engine = engine;
+        this.progress = progress;
+    }
+
+    /** Deploys the function, then measures {@code runs} rounds of {@code modes}. */
+    FunctionResult measure(BenchFunction f, List<Mode> modes, int runs, Consumer<Measurement> each) {
+        progress.printf("%s: deploying%n", f.name());
+        FunctionInfo info = engine.deploy(f.dir());
+        if (info.snapshot() == null && modes.stream().anyMatch(m -> m == Mode.SPICE_HOT || m == Mode.SPICE_COLD)) {
+            throw new IllegalStateException(f.name() + " has no snapshot: " + info.snapshotProblem());
+        }
+        invoke(f, InvokeOptions.DEFAULT);                        // the first restore: an idle instance for warm
+        List<Measurement> all = new ArrayList<>();
+        for (int run = 1; run <= runs; run++) {
+            List<Mode> order = new ArrayList<>(modes);
+            Collections.rotate(order, run - 1);
+            for (Mode mode : order) {
+                Measurement m = measureOnce(f, mode, run);
+                all.add(m);
+                each.accept(m);
+            }
+        }
+        return new FunctionResult(f.name(), info, all);
+    }
+
+    private Measurement measureOnce(BenchFunction f, Mode mode, int run) {
+        InvokeOptions options = switch (mode) {
+            case WARM -> InvokeOptions.DEFAULT;
+            case BOOT -> new InvokeOptions(true, true);
+            case SPICE_HOT, SPICE_COLD -> new InvokeOptions(true);
+            default -> throw new IllegalArgumentException(mode.label());
+        };
+        if (mode == Mode.WARM) {
+            ensureIdleInstance(f);
+        }
+        if (mode.cold()) {
+            engine.evictAllIdle();
+            SystemProbes.dropCaches();
+        }
+        long diskBefore = SystemProbes.diskReadBytes();
+        InvocationResult r = invoke(f, options);
+        long diskRead = SystemProbes.diskReadBytes() - diskBefore;
+        RestoreTimings t = r.timings().restore();
+        boolean restored = t != null;
+        return new Measurement(f.name(), mode, run, r.timings().totalNanos(), restored ? r.timings().startNanos() : 0,
+                restored ? t.validation() : 0, restored ? t.processCreation() : 0, restored ? t.addressSpace() : 0,
+                restored ? t.memory() : 0, restored ? t.state() + t.report() : 0,
+                r.path() == InvocationPath.BOOTED ? r.timings().startNanos() : 0, r.timings().responseNanos(),
+                SystemProbes.pss(r.instancePid()), mode.cold() ? diskRead : 0, verified(r), r.path().label());
+    }
+
+    /** A warm measurement needs an instance that already served a request. */
+    private void ensureIdleInstance(BenchFunction f) {
+        if (invoke(f, InvokeOptions.DEFAULT).path() != InvocationPath.WARM) {
+            invoke(f, InvokeOptions.DEFAULT);
+        }
+    }
+
+    private InvocationResult invoke(BenchFunction f, InvokeOptions options) {
+        InvocationResult r = engine.invoke(f.name(), f.event(), options);
+        if (r.functionError()) {
+            throw new IllegalStateException(f.name() + " failed: " + new String(r.payload()));
+        }
+        return r;
+    }
+
+    static boolean verified(InvocationResult r) {
+        try {
+            JsonNode payload = JSON.readTree(r.payload());
+            return payload.path("verified").asBoolean(false);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The measurements of one function and what its deployment produced. */
+    record FunctionResult(String name, FunctionInfo info, List<Measurement> measurements) {}
+}
