@@ -1,25 +1,39 @@
 #!/usr/bin/env bash
-# The demo: starts a python3 process, snapshots it half-way (the original is killed), shows the
-# image, and restores it: the restored process counts on from where it stopped, with its PID.
+# The demo: the serverless engine on this machine. Starts `spice serve`, deploys two functions
+# (boot, warm-up, snapshot), invokes them cold (restored from the snapshot) and warm with the
+# timing breakdown, calls the AWS Lambda Invoke API with curl, shows the metrics, and stops.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/setup.sh"
 spice="$root/bin/spice"
 "$spice" --version >/dev/null                      # builds on first use
-work=$(mktemp -d /tmp/spice-demo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+state=$(mktemp -d /tmp/spice-demo.XXXXXX)
+port=${SPICE_DEMO_PORT:-9876}
+export SPICE_ENDPOINT="http://127.0.0.1:$port"
+"$spice" serve --port "$port" --state-dir "$state" >"$state/serve.log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$state"' EXIT
+for _ in $(seq 100); do curl -sf "$SPICE_ENDPOINT/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "$SPICE_ENDPOINT/healthz" >/dev/null || { cat "$state/serve.log"; exit 1; }
 
-echo "== starting python3 (numpy imported) =="
-# Its stdout is a pipe (restore hands the restored process the restoring command's stdout).
-mkfifo "$work/out"
-cat "$work/out" &
-OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$root/scripts/demo-counter.py" </dev/null >"$work/out" &
-pid=$!
-sleep 1.8
-echo "== spice snapshot --pid $pid =="
-"$spice" snapshot --pid "$pid" --image "$work/demo.img"
-wait "$pid" 2>/dev/null || true                   # reap the original (killed by the snapshot)
-echo "== spice inspect (first lines) =="
-"$spice" inspect --image "$work/demo.img" | head -6
-echo "== spice restore =="
-"$spice" restore --image "$work/demo.img" --timings
+step() { printf '\n== %s\n' "$*"; }
+step "spice serve is listening on $SPICE_ENDPOINT (state in $state)"
+step "spice deploy functions/hello      (boot, warm-up events, prepare, snapshot)"
+"$spice" deploy "$root/functions/hello"
+step "spice deploy functions/numpy_stats"
+"$spice" deploy "$root/functions/numpy_stats"
+step "spice functions"
+"$spice" functions
+step "spice invoke hello --cold         (a new instance restored from the snapshot)"
+"$spice" invoke hello --payload '{"name": "demo"}' --cold
+step "spice invoke hello                (the warm instance)"
+"$spice" invoke hello --payload '{"name": "again"}' --timings
+step "spice invoke numpy_stats --cold"
+"$spice" invoke numpy_stats --payload @"$root/functions/numpy_stats/event.json" --cold
+step "the AWS Lambda Invoke API, with curl"
+curl -s -X POST "$SPICE_ENDPOINT/2015-03-31/functions/hello/invocations" -d '{"name": "curl"}' \
+    -D "$state/headers"
+echo
+grep -iE '^(x-amz-executed-version|x-spice-path|x-spice-duration-ms):' "$state/headers"
+step "metrics (GET /metrics)"
+curl -s "$SPICE_ENDPOINT/metrics" | grep -E '^spice_(invocations_total|instances)\{'

@@ -42,6 +42,9 @@ final class InvokeCommand implements Callable<Integer> {
     @Option(names = "--log", description = "print the invocation's log to stderr")
     boolean log;
 
+    @Option(names = "--timings", description = "print how the instance was obtained and the timing breakdown to stderr")
+    boolean timings;
+
     @Override
     public Integer call() {
         byte[] event = event();
@@ -73,7 +76,7 @@ final class InvokeCommand implements Callable<Integer> {
         if (log) {
             err.print(invocationLog);
         }
-        if (cold) {
+        if (cold || this.timings) {
             err.println("spice: path " + path + ": " + timings);
         }
     }

@@ -26,6 +26,7 @@ public final class Main {
     /** Runs the command line; separate from {@link #main} so that tests can run it in-process. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cli = new CommandLine(new Main());
+        cli.setExpandAtFiles(false);                  // "--payload @file" is ours to read
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

@@ -221,6 +221,23 @@ class EngineTest {
     }
 
     @Test
+    void idleInstanceIsEvictedAfterItsKeepAlive(@TempDir Path code) throws Exception {
+        Files.writeString(code.resolve("spice.yaml"), "name: brief\nruntime: python3\nhandler: app.handler\n"
+                + "keep_alive_s: 1\n");
+        Files.writeString(code.resolve("app.py"), "def handler(event, context):\n    return 'ok'\n");
+        Engine e = engine();
+        e.deploy(code);
+        assertThat(e.invoke("brief", bytes("{}"), InvokeOptions.DEFAULT).path()).isEqualTo(InvocationPath.RESTORED);
+        assertThat(e.invoke("brief", bytes("{}"), InvokeOptions.DEFAULT).path()).isEqualTo(InvocationPath.WARM);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!metrics(e).contains("spice_evictions_total{function=\"brief\"} 1.0") && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(metrics(e)).contains("spice_instances{function=\"brief\",state=\"idle\"} 0.0");
+        assertThat(e.invoke("brief", bytes("{}"), InvokeOptions.DEFAULT).path()).isEqualTo(InvocationPath.RESTORED);
+    }
+
+    @Test
     void deletedFunctionIsGone() {
         Engine e = engine();
         e.deploy(HELLO);

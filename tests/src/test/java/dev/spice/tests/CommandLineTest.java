@@ -66,6 +66,26 @@ class CommandLineTest {
     }
 
     @Test
+    void deployInvokeAndListFunctionsWithoutAServer() throws Exception {
+        String state = dir.resolve("state").toString();
+        Run deploy = spice("deploy", "../functions/hello", "--local", "--state-dir", state);
+        assertThat(deploy.code()).as(deploy.err()).isZero();
+        assertThat(deploy.out()).startsWith("deployed hello (version ").contains("snapshot ");
+        Path payload = Files.writeString(dir.resolve("event.json"), "{\"name\":\"file\"}");
+        Run invoke = spice("invoke", "hello", "--payload", "@" + payload, "--cold", "--log", "--local", "--state-dir",
+                state);
+        assertThat(invoke.code()).as(invoke.err()).isZero();
+        assertThat(invoke.out()).contains("\"message\":\"Hello, file!\"");
+        assertThat(invoke.err()).contains("START RequestId", "greeting file", "spice: path restored: total",
+                "process creation", "memory mapping", "first response");
+        Run list = spice("functions", "--local", "--state-dir", state);
+        assertThat(list.out()).contains("hello", "python3", "app.handler", "128 MB");
+        Run missing = spice("invoke", "nope", "--local", "--state-dir", state);
+        assertThat(missing.code()).isEqualTo(1);
+        assertThat(missing.err()).isEqualTo("spice: function not found: nope\n");
+    }
+
+    @Test
     void wrongArgumentsExitWithUsageError() {
         Run r = spice("snapshot", "--image", dir.resolve("x.img").toString());
         assertThat(r.code()).isEqualTo(2);
