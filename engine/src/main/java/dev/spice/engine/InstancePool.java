@@ -5,6 +5,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -21,6 +23,10 @@ final class InstancePool {
             return instance == null;
         }
     }
+
+    /** Kills instances evicted to make room, off the invocation's path. */
+    private static final ExecutorService KILLER = Executors.newCachedThreadPool(
+            r -> Thread.ofPlatform().daemon().name("spice-killer").unstarted(r));
 
     private final int maxConcurrency;
     private final Duration keepAlive;
@@ -66,7 +72,7 @@ final class InstancePool {
             }
         } finally {
             lock.unlock();
-            victims.forEach(Instance::kill);
+            victims.forEach(v -> KILLER.execute(v::kill));
         }
     }
 
