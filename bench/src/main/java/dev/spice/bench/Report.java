@@ -14,7 +14,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.ToLongFunction;
 
-/** Writes a benchmark's results: results.json (every measurement and the summary) and results.md. */
+/**
+ * Writes a benchmark's results: results.json (every measurement and the summary), results.md (the
+ * tables) and chart.svg.
+ */
 final class Report {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -35,6 +38,8 @@ final class Report {
             Files.createDirectories(dir);
             JSON.writeValue(dir.resolve("results.json").toFile(), json());
             Files.writeString(dir.resolve("results.md"), markdown());
+            SvgChart.write(dir.resolve("chart.svg"), "End-to-end latency with no instance running (warm: idle "
+                    + "instance), medians of " + runs + " runs; " + machine, modes, results);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the results to " + dir, e);
         }

@@ -1,0 +1,56 @@
+package dev.spice.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The benchmark harness itself, on hello in --quick mode without CRIU: shape of the results, correct answers. */
+class BenchHarnessTest {
+    static final List<String> MODES = List.of("warm", "boot", "spice-hot", "spice-cold");
+
+    @TempDir
+    Path out;
+
+    @Test
+    void quickRunOnHelloWritesCompleteResults() throws Exception {
+        int code = new CommandLine(new BenchMain()).execute("--quick", "--functions", "hello", "--modes",
+                String.join(",", MODES), "--functions-dir", "../functions", "--out", out.toString());
+        assertThat(code).isZero();
+
+        JsonNode results = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        assertThat(results.get("runs").asInt()).isEqualTo(3);
+        assertThat(results.get("machine").asText()).contains("vCPU", "GiB RAM", "Linux");
+        assertThat(results.get("modes")).extracting(JsonNode::asText).containsExactlyElementsOf(MODES);
+        assertThat(results.get("functions")).hasSize(1);
+        JsonNode hello = results.get("functions").get(0);
+        assertThat(hello.get("name").asText()).isEqualTo("hello");
+        assertThat(hello.get("image_bytes").asLong()).isPositive();
+        for (String mode : MODES) {
+            JsonNode s = hello.get("summary").get(mode);
+            assertThat(s.get("runs").asInt()).as(mode).isEqualTo(3);
+            assertThat(s.get("all_verified").asBoolean()).as(mode + " answers are correct").isTrue();
+            assertThat(s.get("median_ms").asDouble()).as(mode).isPositive();
+            assertThat(s.get("p90_ms").asDouble()).as(mode).isGreaterThanOrEqualTo(s.get("median_ms").asDouble());
+            assertThat(s.get("pss_bytes").asLong()).as(mode).isPositive();
+        }
+        assertThat(hello.get("summary").get("spice-hot").get("restore_ms").asDouble()).isPositive();
+        assertThat(hello.get("summary").get("boot").get("boot_ms").asDouble()).isPositive();
+        assertThat(hello.get("measurements")).hasSize(12).allSatisfy(m -> {
+            assertThat(m.get("verified").asBoolean()).isTrue();
+            assertThat(m.get("path").asText()).isEqualTo(switch (m.get("mode").asText()) {
+                case "warm" -> "warm";
+                case "boot" -> "booted";
+                default -> "restored";
+            });
+        });
+        assertThat(Files.readString(out.resolve("results.md"))).contains("| hello |", "spice-cold");
+        assertThat(Files.readString(out.resolve("chart.svg"))).startsWith("<svg").contains("hello", "spice-hot");
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Prepares the benchmark functions under functions/ (idempotent, quick when done): runs
+# scripts/setup.sh, installs the Debian packages the functions import, then generates their
+# inputs (JSON document, JPEG, MP4, trained models) with functions/generate_inputs.py.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$root/scripts/setup.sh"
+packages=(python3-pyaes python3-chameleon python3-pil python3-sklearn python3-joblib
+          python3-torch python3-torchvision python3-opencv python3-numpy ffmpeg)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "spice bench-setup: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's python3 (the one functions run with), never a python3 found first on PATH.
+/usr/bin/python3 -B "$root/functions/generate_inputs.py"
