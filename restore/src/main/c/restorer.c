@@ -18,7 +18,9 @@
  *
  * Usage: spice-restorer --status=FD [--detach] [--cgroup=DIR] [--lifeline=FD] restore IMAGE
  *        spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] exec DIR PROGRAM [ARG...]
+ *        spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] --command=FD zygote
  * The exec mode boots a program the same way (fresh namespaces, same init) instead of restoring.
+ * The zygote mode prepares everything but the image and restores when told which (see init()).
  * The status fd receives one line: "ok PID INIT_PID TL TI T0 T1 T2 T3" (host PIDs, then CLOCK_MONOTONIC
  * ns when the launcher started, the init started, the restore started, the address space was
  * emptied, memory was mapped, all state was set) or "error MESSAGE". docs/architecture.md describes every step.
@@ -53,6 +55,14 @@ void *memset(void *d, int c, size_t n)
     while (n--)
         *dp++ = (char)c;
     return d;
+}
+
+static int has_prefix(const char *s, const char *prefix)
+{
+    while (*prefix)
+        if (*s++ != *prefix++)
+            return 0;
+    return 1;
 }
 
 static int str_eq(const char *a, const char *b)
@@ -853,6 +863,7 @@ static __attribute__((noreturn)) void restore(void)
 /* ---------- init and launcher ---------- */
 
 static int lifeline_fd = -1;        /* launcher: ends the instance when this pipe's writer is gone */
+static int command_fd = -1;         /* zygote mode: the init waits here for "restore IMAGE" */
 static const char *exec_dir;        /* exec mode: working directory, program and its arguments */
 static char **exec_argv, **exec_envp;
 
@@ -873,6 +884,34 @@ static __attribute__((noreturn)) void exec_child(void)
     die("exec", exec_argv[0], r);
 }
 
+/*
+ * Zygote mode: the namespaces, the cgroup and the stdio are ready before there is anything to
+ * restore. The init reports "ready INIT_PID", waits for one line "restore IMAGE" on the command
+ * descriptor, and only then reads the image. Timestamps restart at the command, so the report
+ * measures the restore, not the wait.
+ */
+static void await_command(void)
+{
+    put("ready ");
+    put_num(host_pid("self"));
+    flush_status();
+    static char line[4096];
+    size_t n = 0;
+    while (n == 0 || line[n - 1] != '\n') {    /* one write from Java: usually one read */
+        long r = sys3(__NR_read, command_fd, line + n, sizeof line - 1 - n);
+        if (r <= 0 || n + (size_t)r >= sizeof line - 1)
+            sys1(__NR_exit_group, 0);           /* the engine went away: nothing to restore */
+        n += (size_t)r;
+    }
+    line[n - 1] = 0;
+    sys1(__NR_close, command_fd);
+    t_launch = t_init = now_ns();
+    if (!has_prefix(line, "restore "))
+        die("zygote", "got an unknown command", 0);
+    read_own_maps();
+    load_metadata(line + 8);
+}
+
 static __attribute__((noreturn)) void init(void)
 {
     t_init = now_ns();
@@ -882,6 +921,8 @@ static __attribute__((noreturn)) void init(void)
     check(sys5(__NR_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0), "mount", "private /");
     check(sys5(__NR_mount, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0),
           "mount", "/proc");
+    if (command_fd >= 0)
+        await_command();
     int64_t pid = proc ? proc->pid : 0;
     if (pid == 1)
         restore();                              /* the process was itself an init */
@@ -917,14 +958,6 @@ static int parse_int(const char *s)
     while (*s >= '0' && *s <= '9')
         v = v * 10 + (*s++ - '0');
     return v;
-}
-
-static int has_prefix(const char *s, const char *prefix)
-{
-    while (*prefix)
-        if (*s++ != *prefix++)
-            return 0;
-    return 1;
 }
 
 /* Moves the launcher, and so everything it starts, into a cgroup (v1 or v2): DIR/cgroup.procs. */
@@ -972,7 +1005,8 @@ static __attribute__((noreturn)) void usage(void)
 {
     static const char text[] =
         "usage: spice-restorer --status=FD [--detach] [--cgroup=DIR] [--lifeline=FD] restore IMAGE\n"
-        "       spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] exec DIR PROGRAM [ARG...]\n";
+        "       spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] exec DIR PROGRAM [ARG...]\n"
+        "       spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] --command=FD zygote\n";
     sys3(__NR_write, 2, text, sizeof text - 1);
     sys1(__NR_exit_group, 2);
     __builtin_unreachable();
@@ -993,6 +1027,8 @@ __attribute__((noreturn, used)) void restorer_main(long *sp)
             lifeline_fd = parse_int(argv[i] + 11);
         else if (has_prefix(argv[i], "--cgroup="))
             cgroup = argv[i] + 9;
+        else if (has_prefix(argv[i], "--command="))
+            command_fd = parse_int(argv[i] + 10);
         else if (str_eq(argv[i], "--detach"))
             detach = 1;
         else
@@ -1000,7 +1036,8 @@ __attribute__((noreturn, used)) void restorer_main(long *sp)
     }
     int restoring = i + 1 < argc && str_eq(argv[i], "restore");
     int executing = i + 2 < argc && str_eq(argv[i], "exec");
-    if (status_fd < 0 || (!restoring && !executing))
+    int zygote = i < argc && str_eq(argv[i], "zygote") && command_fd >= 0;
+    if (status_fd < 0 || (!restoring && !executing && !zygote))
         usage();
     sys2(__NR_prctl, PR_SET_NAME, "spice-launch");
     hostproc_fd = (int)check(sys4(__NR_openat, AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_CLOEXEC, 0),
@@ -1008,7 +1045,7 @@ __attribute__((noreturn, used)) void restorer_main(long *sp)
     if (restoring) {
         read_own_maps();
         load_metadata(argv[i + 1]);
-    } else {
+    } else if (executing) {
         exec_dir = argv[i + 1];
         exec_argv = argv + i + 2;
     }
@@ -1021,6 +1058,8 @@ __attribute__((noreturn, used)) void restorer_main(long *sp)
     if (child == 0)
         init();
     sys1(__NR_close, status_fd);
+    if (command_fd >= 0)
+        sys1(__NR_close, command_fd);
     if (detach)
         sys1(__NR_exit_group, 0);
     wait_for_init(child);

@@ -32,7 +32,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        var config = engineOptions.config().withKeepDeployed(true);
+        var config = engineOptions.config().withKeepDeployed(true).withZygotes(2);
         if (keepAlive != null) {
             config = config.withKeepAlive(Duration.ofSeconds(keepAlive));
         }

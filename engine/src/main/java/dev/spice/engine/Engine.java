@@ -54,7 +54,8 @@ public final class Engine implements AutoCloseable {
     private Engine(EngineConfig config) {
         this.config = config;
         this.store = new StateStore(config.stateDir());
-        this.factory = new InstanceFactory(new RuntimeCommand(store.runtimes()), MemoryCgroups.detect(), lifeline[0]);
+        this.factory = new InstanceFactory(new RuntimeCommand(store.runtimes()), MemoryCgroups.detect(), lifeline[0],
+                config.zygotes());
         this.metrics = new EngineMetrics(functions::values, factory::live);
         for (Deployment d : store.load()) {
             functions.put(d.name(), new FunctionState(d, newPool(d.manifest())));
@@ -418,6 +419,7 @@ public final class Engine implements AutoCloseable {
         evictor.shutdownNow();
         async.shutdownNow();
         functions.values().forEach(f -> f.pool().close());
+        factory.close();
         List.copyOf(factory.live()).forEach(Instance::kill);
         Fds.close(lifeline[1]);
         Fds.close(lifeline[0]);

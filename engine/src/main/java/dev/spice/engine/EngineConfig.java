@@ -9,8 +9,10 @@ import java.time.Duration;
  * @param queueTimeout how long an invocation waits for a free instance before it is throttled
  * @param keepDeployed keep the instance a deployment booted as the first warm instance (a
  *                     server does; a one-shot command does not)
+ * @param zygotes      launchers kept ready for restores (0 for a one-shot command)
  */
-public record EngineConfig(Path stateDir, Duration keepAlive, Duration queueTimeout, boolean keepDeployed) {
+public record EngineConfig(Path stateDir, Duration keepAlive, Duration queueTimeout, boolean keepDeployed,
+        int zygotes) {
 
     public static final Duration DEFAULT_KEEP_ALIVE = Duration.ofSeconds(10);
 
@@ -20,14 +22,18 @@ public record EngineConfig(Path stateDir, Duration keepAlive, Duration queueTime
     }
 
     public static EngineConfig defaults(Path stateDir) {
-        return new EngineConfig(stateDir, DEFAULT_KEEP_ALIVE, Duration.ofSeconds(30), false);
+        return new EngineConfig(stateDir, DEFAULT_KEEP_ALIVE, Duration.ofSeconds(30), false, 2);
     }
 
     public EngineConfig withKeepDeployed(boolean keep) {
-        return new EngineConfig(stateDir, keepAlive, queueTimeout, keep);
+        return new EngineConfig(stateDir, keepAlive, queueTimeout, keep, zygotes);
     }
 
     public EngineConfig withKeepAlive(Duration keep) {
-        return new EngineConfig(stateDir, keep, queueTimeout, keepDeployed);
+        return new EngineConfig(stateDir, keep, queueTimeout, keepDeployed, zygotes);
+    }
+
+    public EngineConfig withZygotes(int count) {
+        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, count);
     }
 }

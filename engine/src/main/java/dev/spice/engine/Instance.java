@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spice.restore.LaunchedProcess;
 import dev.spice.sys.ErrnoException;
 import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * One running instance of a function: a runtime process in its own namespaces, its channel,
@@ -18,14 +19,15 @@ final class Instance {
     private final RuntimeChannel channel;
     private final Path cgroup;
     private final MemoryCgroups cgroups;
-    private final Runnable onDeath;
+    /** The factory's set of live instances, which this one leaves when it dies. */
+    private final Set<Instance> registry;
     /** Set on restored instances until their first request carries fresh entropy. */
     private boolean reseed;
     private volatile boolean dead;
     long idleSinceNanos;
 
     Instance(String id, Deployment deployment, InvocationPath origin, LaunchedProcess process,
-            RuntimeChannel channel, Path cgroup, MemoryCgroups cgroups, Runnable onDeath) {
+            RuntimeChannel channel, Path cgroup, MemoryCgroups cgroups, Set<Instance> registry) {
         this.id = id;
         this.deployment = deployment;
         this.origin = origin;
@@ -33,7 +35,7 @@ final class Instance {
         this.channel = channel;
         this.cgroup = cgroup;
         this.cgroups = cgroups;
-        this.onDeath = onDeath;
+        this.registry = registry;
         this.reseed = origin == InvocationPath.RESTORED;
     }
 
@@ -86,6 +88,6 @@ final class Instance {
         }
         channel.close();
         cgroups.remove(cgroup);
-        onDeath.run();
+        registry.remove(this);
     }
 }

@@ -26,13 +26,15 @@ final class InstanceFactory {
     private final RuntimeCommand runtime;
     private final MemoryCgroups cgroups;
     private final int lifelineRead;
+    private final ZygotePool zygotes;
     private final AtomicLong counter = new AtomicLong();
     private final Set<Instance> live = ConcurrentHashMap.newKeySet();
 
-    InstanceFactory(RuntimeCommand runtime, MemoryCgroups cgroups, int lifelineRead) {
+    InstanceFactory(RuntimeCommand runtime, MemoryCgroups cgroups, int lifelineRead, int zygotes) {
         this.runtime = runtime;
         this.cgroups = cgroups;
         this.lifelineRead = lifelineRead;
+        this.zygotes = new ZygotePool(zygotes, cgroups, lifelineRead);
     }
 
     /** Every instance started and not yet killed. */
@@ -40,8 +42,32 @@ final class InstanceFactory {
         return live;
     }
 
+    /** Restores the deployment's snapshot, in a ready zygote when there is one. */
     Instance restore(Deployment d) {
-        return start(d, InvocationPath.RESTORED);
+        ZygotePool.Prepared z = zygotes.take();
+        if (z == null) {
+            return start(d, InvocationPath.RESTORED);
+        }
+        try {
+            cgroups.setLimit(z.cgroup(), (long) d.manifest().memoryMb() << 20);
+            LaunchedProcess p = z.zygote().restore(d.snapshot());
+            String id = d.name() + "-" + z.id();
+            LogDrain.start(FdStreams.input(z.log()), id);
+            return register(new Instance(id, d, InvocationPath.RESTORED, p, new RuntimeChannel(z.socket()), z.cgroup(),
+                    cgroups, live));
+        } catch (RuntimeException e) {
+            zygotes.discard(z);
+            throw e;
+        }
+    }
+
+    private Instance register(Instance i) {
+        live.add(i);
+        return i;
+    }
+
+    void close() {
+        zygotes.close();
     }
 
     /** Boots the runtime and waits until the handler is imported. */
@@ -75,11 +101,7 @@ final class InstanceFactory {
                     ? Launcher.restore(d.snapshot(), options)
                     : Launcher.boot(d.codeDir(), runtime.argv(d), runtime.environment(d), options);
             LogDrain.start(FdStreams.input(log[0]), id);
-            Instance[] self = new Instance[1];
-            self[0] = new Instance(id, d, path, p, new RuntimeChannel(socket[0]), cgroup, cgroups,
-                    () -> live.remove(self[0]));
-            live.add(self[0]);
-            return self[0];
+            return register(new Instance(id, d, path, p, new RuntimeChannel(socket[0]), cgroup, cgroups, live));
         } catch (RuntimeException e) {
             Fds.close(socket[0]);
             Fds.close(log[0]);

@@ -65,13 +65,25 @@ final class MemoryCgroups {
         }
         try {
             Path dir = Files.createDirectory(base.resolve(name));
-            Files.writeString(dir.resolve(v2 ? "memory.max" : "memory.limit_in_bytes"), Long.toString(limitBytes));
+            setLimit(dir, limitBytes);
             if (v2) {
                 Files.writeString(dir.resolve("memory.swap.max"), "0");
             }
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the memory cgroup " + name, e);
+        }
+    }
+
+    /** Changes the limit of an existing cgroup (of a zygote, when it becomes an instance). */
+    void setLimit(Path cgroup, long limitBytes) {
+        if (cgroup == null) {
+            return;
+        }
+        try {
+            Files.writeString(cgroup.resolve(v2 ? "memory.max" : "memory.limit_in_bytes"), Long.toString(limitBytes));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot set the memory limit of " + cgroup, e);
         }
     }
 

@@ -14,13 +14,13 @@ import java.util.Map;
 /**
  * Starts processes in fresh PID and mount namespaces through the freestanding launcher
  * (restore/src/main/c): {@link #restore} rebuilds one from an image after validating it
- * completely; {@link #boot} execs a program the same way, as the engine does for a cold boot.
+ * completely; {@link #boot} execs a program the same way, as the engine does for a cold boot;
+ * {@link #zygote} prepares a launcher that restores later, when told which image.
  */
 public final class Launcher {
-    /** The launcher's report arrives on this descriptor. */
-    private static final int STATUS_FD = 3;
-    private static final int LIFELINE_FD = 4;
-    private static final Duration REPORT_TIMEOUT = Duration.ofSeconds(60);
+    /** The launcher's report arrives on this descriptor, its lifeline and command on these. */
+    private static final int STATUS_FD = 3, LIFELINE_FD = 4, COMMAND_FD = 5;
+    static final Duration REPORT_TIMEOUT = Duration.ofSeconds(60);
 
     private Launcher() {}
 
@@ -31,19 +31,36 @@ public final class Launcher {
     public static LaunchedProcess restore(Path image, LaunchOptions options) {
         long started = System.nanoTime();
         Path path = ValidatedImages.validate(image);
-        return launch(List.of("restore", path.toString()), Map.of(), options, started, false);
+        Spawned s = spawn(List.of("restore", path.toString()), Map.of(), options, -1);
+        return s.finish(options.detach(), started, false);
     }
 
     /** Boots {@code argv} (argv[0] an absolute path) in {@code dir} with exactly {@code env}. */
     public static LaunchedProcess boot(Path dir, List<String> argv, Map<String, String> env, LaunchOptions options) {
+        long started = System.nanoTime();
         List<String> mode = new ArrayList<>(List.of("exec", dir.toAbsolutePath().toString()));
         mode.addAll(argv);
-        return launch(mode, env, options, System.nanoTime(), true);
+        return spawn(mode, env, options, -1).finish(options.detach(), started, true);
     }
 
-    private static LaunchedProcess launch(List<String> mode, Map<String, String> env, LaunchOptions options,
-            long started, boolean exec) {
+    /** A launcher with its namespaces, cgroup and stdio ready, waiting for an image (see {@link Zygote}). */
+    public static Zygote zygote(LaunchOptions options) {
+        int[] command = Fds.pipe();
+        Spawned s;
+        try {
+            s = spawn(List.of("zygote"), Map.of(), options, command[0]);
+        } catch (RuntimeException e) {
+            Fds.close(command[1]);
+            throw e;
+        } finally {
+            Fds.close(command[0]);
+        }
+        return Zygote.ready(s, command[1]);
+    }
+
+    private static Spawned spawn(List<String> mode, Map<String, String> env, LaunchOptions options, int commandFd) {
         List<String> argv = new ArrayList<>(List.of(RestorerBinary.path().toString(), "--status=" + STATUS_FD));
+        Map<Integer, Integer> fds = new HashMap<>(options.stdio());
         if (options.detach()) {
             argv.add("--detach");
         }
@@ -52,58 +69,70 @@ public final class Launcher {
         }
         if (options.lifelineFd() >= 0) {
             argv.add("--lifeline=" + LIFELINE_FD);
+            fds.put(LIFELINE_FD, options.lifelineFd());
+        }
+        if (commandFd >= 0) {
+            argv.add("--command=" + COMMAND_FD);
+            fds.put(COMMAND_FD, commandFd);
         }
         argv.addAll(mode);
         int[] status = Fds.pipe();
-        int launcher;
-        long spawned = System.nanoTime();
+        fds.put(STATUS_FD, status[1]);
         try {
-            Map<Integer, Integer> fds = new HashMap<>(options.stdio());
-            fds.put(STATUS_FD, status[1]);
-            if (options.lifelineFd() >= 0) {
-                fds.put(LIFELINE_FD, options.lifelineFd());
-            }
-            launcher = Spawner.spawn(argv, env, fds, false);
+            long spawned = System.nanoTime();
+            return new Spawned(Spawner.spawn(argv, env, fds, false), status[0], spawned);
+        } catch (RuntimeException e) {
+            Fds.close(status[0]);
+            throw e;
         } finally {
             Fds.close(status[1]);
         }
-        try {
-            long deadline = System.nanoTime() + REPORT_TIMEOUT.toNanos();
-            String line = readReport(status[0], deadline, launcher);
-            long reported = System.nanoTime();
-            if (line == null || !line.startsWith("ok ")) {
-                throw failed(launcher, line);
-            }
-            if (exec) {
-                // The report closes when the exec succeeded; a line after "ok" says why it did not.
-                String after = readReport(status[0], deadline, launcher);
-                if (after != null) {
-                    throw failed(launcher, after);
+    }
+
+    /** A launcher just started: its PID and the read end of its report. */
+    record Spawned(int launcher, int statusFd, long spawnedNanos) {
+
+        /** Reads the report ("ok ..." then, for exec, end of file) and closes the report pipe. */
+        LaunchedProcess finish(boolean detach, long started, boolean exec) {
+            try {
+                long deadline = System.nanoTime() + REPORT_TIMEOUT.toNanos();
+                String line = readReport(deadline);
+                long reported = System.nanoTime();
+                if (line == null || !line.startsWith("ok ")) {
+                    throw failed(line);
                 }
+                if (exec) {
+                    // The report closes when the exec succeeded; a line after "ok" says why it did not.
+                    String after = readReport(deadline);
+                    if (after != null) {
+                        throw failed(after);
+                    }
+                }
+                if (detach) {
+                    Processes.waitFor(launcher);
+                }
+                return LaunchedProcess.fromReport(line, started, spawnedNanos, reported, detach ? -1 : launcher);
+            } finally {
+                Fds.close(statusFd);
             }
-            if (options.detach()) {
+        }
+
+        String readReport(long deadline) {
+            try {
+                return Fds.readLine(statusFd, deadline);
+            } catch (ErrnoException e) {
+                Processes.kill(launcher, Processes.SIGKILL);
                 Processes.waitFor(launcher);
+                throw new RestoreFailedException("the launcher did not report within " + REPORT_TIMEOUT.toSeconds()
+                        + " s");
             }
-            return LaunchedProcess.fromReport(line, started, spawned, reported, options.detach() ? -1 : launcher);
-        } finally {
-            Fds.close(status[0]);
         }
-    }
 
-    private static String readReport(int fd, long deadline, int launcher) {
-        try {
-            return Fds.readLine(fd, deadline);
-        } catch (ErrnoException e) {
-            Processes.kill(launcher, Processes.SIGKILL);
-            Processes.waitFor(launcher);
-            throw new RestoreFailedException("the launcher did not report within " + REPORT_TIMEOUT.toSeconds() + " s");
+        RestoreFailedException failed(String line) {
+            int exit = Processes.exitCode(Processes.waitFor(launcher));
+            return new RestoreFailedException(line != null && line.startsWith("error ")
+                    ? line.substring(6)
+                    : "the launcher ended without a report (exit status " + exit + ")");
         }
-    }
-
-    private static RestoreFailedException failed(int launcher, String line) {
-        int exit = Processes.exitCode(Processes.waitFor(launcher));
-        return new RestoreFailedException(line != null && line.startsWith("error ")
-                ? line.substring(6)
-                : "the launcher ended without a report (exit status " + exit + ")");
     }
 }

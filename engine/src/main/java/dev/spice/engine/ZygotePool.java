@@ -1,0 +1,111 @@
+package dev.spice.engine;
+
+import dev.spice.restore.LaunchOptions;
+import dev.spice.restore.Launcher;
+import dev.spice.restore.Zygote;
+import dev.spice.sys.Fds;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A few zygotes kept ready in the background (see {@link Zygote}), each with its socket, log pipe
+ * and memory cgroup: a restore takes one instead of spawning a launcher, creating namespaces and
+ * moving into a cgroup on the invocation's path. Refilled after every take.
+ */
+final class ZygotePool implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ZygotePool.class);
+    /** The cgroup limit while a zygote waits; the instance's own limit is set when it is taken. */
+    private static final long WAITING_LIMIT = 64L << 20;
+
+    /** A zygote and our ends of its socket and log pipe. */
+    record Prepared(String id, Zygote zygote, int socket, int log, Path cgroup) {}
+
+    private final int target;
+    private final MemoryCgroups cgroups;
+    private final int lifelineRead;
+    private final BlockingQueue<Prepared> ready = new LinkedBlockingQueue<>();
+    private final ExecutorService filler = Executors.newSingleThreadExecutor(
+            r -> Thread.ofPlatform().daemon().name("spice-zygotes").unstarted(r));
+    private final AtomicLong counter = new AtomicLong();
+    private volatile boolean closed;
+
+    ZygotePool(int target, MemoryCgroups cgroups, int lifelineRead) {
+        this.target = target;
+        this.cgroups = cgroups;
+        this.lifelineRead = lifelineRead;
+        refill();
+    }
+
+    /** A ready zygote, or null if none is ready yet. */
+    Prepared take() {
+        Prepared p = ready.poll();
+        refill();
+        return p;
+    }
+
+    private void refill() {
+        if (target == 0 || closed) {
+            return;
+        }
+        filler.execute(() -> {
+            while (!closed && ready.size() < target) {
+                try {
+                    ready.add(prepare());
+                } catch (RuntimeException e) {
+                    LOG.warn("cannot prepare a zygote: {}", e.getMessage());
+                    return;
+                }
+            }
+        });
+    }
+
+    private Prepared prepare() {
+        String id = "zygote-" + counter.incrementAndGet() + "-" + ProcessHandle.current().pid();
+        int[] socket = Fds.socketPair();
+        int[] log = Fds.pipe();
+        Path cgroup = cgroups.create(id, WAITING_LIMIT);
+        try {
+            Zygote z = Launcher.zygote(new LaunchOptions(Map.of(0, socket[1], 1, log[1], 2, log[1]), false, cgroup,
+                    lifelineRead));
+            return new Prepared(id, z, socket[0], log[0], cgroup);
+        } catch (RuntimeException e) {
+            Fds.close(socket[0]);
+            Fds.close(log[0]);
+            cgroups.remove(cgroup);
+            throw e;
+        } finally {
+            Fds.close(socket[1]);
+            Fds.close(log[1]);
+        }
+    }
+
+    /** Ends a zygote that will not be used. */
+    void discard(Prepared p) {
+        p.zygote().close();
+        Fds.close(p.socket());
+        Fds.close(p.log());
+        cgroups.remove(p.cgroup());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        filler.shutdown();
+        try {
+            filler.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Prepared p; (p = ready.poll()) != null;) {
+            discard(p);
+        }
+    }
+}

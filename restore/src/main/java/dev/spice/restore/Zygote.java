@@ -1,0 +1,78 @@
+package dev.spice.restore;
+
+import dev.spice.sys.ErrnoException;
+import dev.spice.sys.FdStreams;
+import dev.spice.sys.Fds;
+import dev.spice.sys.Processes;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * A launcher started ahead of need: its process, PID and mount namespaces, /proc, cgroup and
+ * stdio exist, and its init waits for the image to restore. Taking one off a pool turns a restore
+ * into one write and one read: spawning, namespace creation and the cgroup move (which on cgroup
+ * v1 waits for an RCU grace period, up to tens of milliseconds) happened earlier.
+ */
+public final class Zygote implements AutoCloseable {
+    private final Launcher.Spawned spawned;
+    private final int commandFd;
+    private final int initPid;
+    private boolean used;
+
+    private Zygote(Launcher.Spawned spawned, int commandFd, int initPid) {
+        this.spawned = spawned;
+        this.commandFd = commandFd;
+        this.initPid = initPid;
+    }
+
+    /** Waits for the zygote's "ready INIT_PID". */
+    static Zygote ready(Launcher.Spawned s, int commandFd) {
+        String line = s.readReport(System.nanoTime() + Launcher.REPORT_TIMEOUT.toNanos());
+        if (line == null || !line.startsWith("ready ")) {
+            Fds.close(commandFd);
+            Fds.close(s.statusFd());
+            throw s.failed(line);
+        }
+        return new Zygote(s, commandFd, Integer.parseInt(line.substring(6).strip()));
+    }
+
+    /** Restores {@code image} in this zygote (once). */
+    public LaunchedProcess restore(Path image) {
+        if (used) {
+            throw new IllegalStateException("a zygote restores only once");
+        }
+        used = true;
+        long started = System.nanoTime();
+        Path path = ValidatedImages.validate(image);
+        long sent = System.nanoTime();
+        try (OutputStream command = FdStreams.output(commandFd)) {
+            command.write(("restore " + path + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            Fds.close(spawned.statusFd());
+            throw new RestoreFailedException("the zygote is gone: " + e.getMessage());
+        }
+        return new Launcher.Spawned(spawned.launcher(), spawned.statusFd(), sent).finish(false, started, false);
+    }
+
+    public int initPid() {
+        return initPid;
+    }
+
+    /** Ends an unused zygote: its init (and so the launcher) ends when the command pipe closes. */
+    @Override
+    public void close() {
+        if (used) {
+            return;
+        }
+        used = true;
+        Fds.close(commandFd);
+        Fds.close(spawned.statusFd());
+        try {
+            Processes.waitFor(spawned.launcher());
+        } catch (ErrnoException e) {
+            // already reaped
+        }
+    }
+}
