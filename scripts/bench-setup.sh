@@ -14,8 +14,14 @@ done
 if ((${#missing[@]})); then
     echo "spice bench-setup: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    log=$(mktemp)
+    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        echo "spice bench-setup: apt-get failed" >&2
+        exit 1
+    fi
+    rm -f "$log"
 fi
 # Debian's python3 (the one functions run with), never a python3 found first on PATH.
 /usr/bin/python3 -B "$root/functions/generate_inputs.py"

@@ -100,6 +100,7 @@ mirror_uri() {
 
 build() {
     local work
+    rm -rf /var/tmp/spice-criu-build.*   # left by a killed run (we hold the lock, so none is live)
     work=$(mktemp -d /var/tmp/spice-criu-build.XXXXXX)
     chmod 755 "$work"
     if [[ ${SPICE_CRIU_KEEP_BUILD:-0} == 1 ]]; then
@@ -132,6 +133,7 @@ EOF
     version=$(grep -E "^${UPSTREAM_VERSION//./\\.}-" <<<"$versions" | sort -V | tail -1 || true)
     [[ -n $version ]] || die "sid no longer offers criu $UPSTREAM_VERSION (it has: $(echo $versions)); update UPSTREAM_VERSION"
 
+    install_deps   # before unpacking: dpkg-source and xz are among them
     log "downloading criu $version source"
     (cd "$work/src" && timeout 300 apt-get "${apt_opts[@]}" source --download-only "criu=$version" >&2) ||
         log "apt-get source reported an error (checking what was downloaded)"
@@ -140,7 +142,7 @@ EOF
     local debtar=$work/src/criu_$version.debian.tar.xz
     [[ -f $dsc && -f $orig ]] || die "could not download criu_$version.dsc and its orig tarball"
     # apt checked every file against the signed sid index; check the tarball against the .dsc too
-    local want; want=$(awk '/^Checksums-Sha256:/ {f=1; next} /^[^ ]/ {f=0} f && $3 ~ /orig\.tar/ {print $1}' "$dsc")
+    local want; want=$(awk -v n="${orig##*/}" '/^Checksums-Sha256:/ {f=1; next} /^[^ ]/ {f=0} f && $3 == n {print $1}' "$dsc")
     [[ -n $want && $(sha256sum "$orig" | cut -d' ' -f1) == "$want" ]] || die "orig tarball checksum mismatch"
 
     local srcdir=$work/src/criu-$UPSTREAM_VERSION
@@ -157,7 +159,6 @@ EOF
         SOURCE_KIND="orig tarball of Debian source package $version (upstream $UPSTREAM_VERSION, no Debian patches: debian.tar.xz not downloadable)"
     fi
 
-    install_deps
     local jobs; jobs=$(nproc 2>/dev/null || echo 2)
     log "building: make -j$jobs criu ${MAKE_VARS[*]} (log: $CACHE/build.log)"
     mkdir -p "$CACHE"

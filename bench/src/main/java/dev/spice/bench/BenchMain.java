@@ -24,12 +24,13 @@ import picocli.CommandLine.Option;
         description = "Measure functions warm, booted, restored by Spice (page cache hot and dropped) and by CRIU, "
                 + "on this machine, in one run. Writes results.json, results.md and chart.svg. Needs root.")
 public final class BenchMain implements Callable<Integer> {
-    private static final List<String> QUICK_FUNCTIONS = List.of("hello", "numpy_stats");
+    private static final List<String> QUICK_FUNCTIONS = List.of("hello", "lr_serving");
 
     @Option(names = "--functions", split = ",", description = "functions to measure (default: all with an event.json)")
     List<String> functions;
 
-    @Option(names = "--modes", split = ",", description = "modes (default: warm,boot,spice-hot,spice-cold)")
+    @Option(names = "--modes", split = ",", description = "modes (default: all: warm,boot,spice-hot,spice-cold,"
+            + "criu-hot,criu-cold)")
     List<String> modes;
 
     @Option(names = "--runs", description = "runs per function and mode (default: 10, or 3 with --quick)")
@@ -50,9 +51,7 @@ public final class BenchMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        List<Mode> selectedModes = modes == null
-                ? List.of(Mode.WARM, Mode.BOOT, Mode.SPICE_HOT, Mode.SPICE_COLD)
-                : modes.stream().map(Mode::parse).toList();
+        List<Mode> selectedModes = modes == null ? Mode.all() : modes.stream().map(Mode::parse).toList();
         int runCount = runs != null ? runs : quick ? 3 : 10;
         Path root = functionsDir != null ? functionsDir : Path.of(System.getProperty("spice.home", "."), "functions");
         List<BenchFunction> selected = select(root, functions != null ? functions : quick ? QUICK_FUNCTIONS : null);
@@ -65,7 +64,10 @@ public final class BenchMain implements Callable<Integer> {
         System.err.printf("spice bench: %d functions x %d modes x %d runs -> %s%n", selected.size(),
                 selectedModes.size(), runCount, dir);
         try (Engine engine = Engine.open(EngineConfig.defaults(dir.resolve("state")))) {
-            FunctionBench bench = new FunctionBench(engine, System.err);
+            CriuModes criu = selectedModes.stream().anyMatch(Mode::criu)
+                    ? CriuModes.locate(engine, Path.of(System.getProperty("spice.home", ".")), dir.resolve("criu"))
+                    : null;
+            FunctionBench bench = new FunctionBench(engine, criu, System.err);
             for (BenchFunction f : selected) {
                 results.add(bench.measure(f, selectedModes, runCount, m -> System.err.printf(Locale.ROOT,
                         "[%3d/%d] %-18s %-10s run %2d: %9.3f ms (%s)%s%n", done.incrementAndGet(), total, m.function(),

@@ -17,16 +17,20 @@ import java.util.function.Consumer;
 
 /**
  * Measures functions in every mode on one engine. Within a run the modes are taken in a rotated
- * order, so that drift (page cache, CPU frequency, host noise) hits all modes alike.
+ * order, so that drift (page cache, CPU frequency, host noise) hits all modes alike. The CRIU
+ * modes run the same function's runtime under CRIU ({@link CriuModes}).
  */
 final class FunctionBench {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Engine engine;
+    private final CriuModes criu;
     private final PrintStream progress;
 
-    FunctionBench(Engine engine, PrintStream progress) {
+    /** criu may be null when no CRIU mode is measured. */
+    FunctionBench(Engine engine, CriuModes criu, PrintStream progress) {
         this.engine = engine;
+        this.criu = criu;
         this.progress = progress;
     }
 
@@ -39,16 +43,18 @@ final class FunctionBench {
         }
         invoke(f, InvokeOptions.DEFAULT);                        // the first restore: an idle instance for warm
         List<Measurement> all = new ArrayList<>();
-        for (int run = 1; run <= runs; run++) {
-            List<Mode> order = new ArrayList<>(modes);
-            Collections.rotate(order, run - 1);
-            for (Mode mode : order) {
-                Measurement m = measureOnce(f, mode, run);
-                all.add(m);
-                each.accept(m);
+        try (CriuModes.Prepared dump = modes.stream().anyMatch(Mode::criu) ? criu.prepare(f) : null) {
+            for (int run = 1; run <= runs; run++) {
+                List<Mode> order = new ArrayList<>(modes);
+                Collections.rotate(order, run - 1);
+                for (Mode mode : order) {
+                    Measurement m = mode.criu() ? dump.measure(mode, run) : measureOnce(f, mode, run);
+                    all.add(m);
+                    each.accept(m);
+                }
             }
+            return new FunctionResult(f.name(), info, dump == null ? 0 : dump.imageBytes(), all);
         }
-        return new FunctionResult(f.name(), info, all);
     }
 
     private Measurement measureOnce(BenchFunction f, Mode mode, int run) {
@@ -101,6 +107,6 @@ final class FunctionBench {
         }
     }
 
-    /** The measurements of one function and what its deployment produced. */
-    record FunctionResult(String name, FunctionInfo info, List<Measurement> measurements) {}
+    /** The measurements of one function, what its deployment produced, and the size of its CRIU dump. */
+    record FunctionResult(String name, FunctionInfo info, long criuImageBytes, List<Measurement> measurements) {}
 }

@@ -60,6 +60,7 @@ final class Report {
             f.put("name", r.name());
             f.put("image_bytes", r.info().snapshot() == null ? 0 : r.info().snapshot().imageBytes());
             f.put("capture_ms", r.info().snapshot() == null ? 0 : r.info().snapshot().captureTime().toMillis());
+            f.put("criu_image_bytes", r.criuImageBytes());
             ObjectNode summary = f.putObject("summary");
             for (Mode mode : modes) {
                 List<Measurement> ms = of(r, mode);

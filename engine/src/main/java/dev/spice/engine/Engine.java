@@ -43,6 +43,7 @@ public final class Engine implements AutoCloseable {
 
     private final EngineConfig config;
     private final StateStore store;
+    private final RuntimeCommand runtime;
     private final InstanceFactory factory;
     private final EngineMetrics metrics;
     private final Map<String, FunctionState> functions = new ConcurrentHashMap<>();
@@ -54,8 +55,8 @@ public final class Engine implements AutoCloseable {
     private Engine(EngineConfig config) {
         this.config = config;
         this.store = new StateStore(config.stateDir());
-        this.factory = new InstanceFactory(new RuntimeCommand(store.runtimes()), MemoryCgroups.detect(), lifeline[0],
-                config.zygotes());
+        this.runtime = new RuntimeCommand(store.runtimes());
+        this.factory = new InstanceFactory(runtime, MemoryCgroups.detect(), lifeline[0], config.zygotes());
         this.metrics = new EngineMetrics(functions::values, factory::live);
         for (Deployment d : store.load()) {
             functions.put(d.name(), new FunctionState(d, newPool(d.manifest())));
@@ -372,6 +373,16 @@ public final class Engine implements AutoCloseable {
     public List<FunctionInfo> functions() {
         return functions.values().stream().map(f -> f.deployment().info())
                 .sorted(Comparator.comparing(FunctionInfo::name)).toList();
+    }
+
+    /** How instances of {@code name}'s current deployment are started. */
+    public RuntimeSpec runtimeSpec(String name) {
+        FunctionState f = functions.get(name);
+        if (f == null) {
+            throw new FunctionNotFoundException(name);
+        }
+        Deployment d = f.deployment();
+        return new RuntimeSpec(d.codeDir(), runtime.argv(d), runtime.environment(d), d.manifest().warmup());
     }
 
     public Optional<FunctionInfo> function(String name) {

@@ -17,41 +17,50 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Our end of an instance's socket: length-prefixed JSON frames (docs/runtime-protocol.md), with a
- * deadline on every receive.
+ * Our end of an instance's channel: length-prefixed JSON frames (docs/runtime-protocol.md), with a
+ * deadline on every receive. Normally one socket both ways; two pipes for the benchmark's CRIU
+ * comparison.
  */
-final class RuntimeChannel implements AutoCloseable {
-    static final ObjectMapper JSON = new ObjectMapper();
+public final class RuntimeChannel implements AutoCloseable {
+    public static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_FRAME = 64 << 20;
     private static final short POLLIN = 1;
 
     /** The instance closed its end: it exited or crashed. */
-    static final class ClosedException extends Exception {
+    public static final class ClosedException extends Exception {
         ClosedException() {
             super("the runtime closed its channel");
         }
     }
 
     /** No frame arrived before the deadline. */
-    static final class TimeoutException extends Exception {
+    public static final class TimeoutException extends Exception {
         TimeoutException() {
             super("the runtime did not answer in time");
         }
     }
 
-    private final int fd;
+    private final int readFd;
+    private final int writeFd;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment pollfd = arena.allocate(8, 4);
 
+    /** A channel over one socket. */
     RuntimeChannel(int fd) {
-        this.fd = fd;
+        this(fd, fd);
     }
 
-    static ObjectNode message(String type) {
+    /** A channel that reads frames from {@code readFd} and writes them to {@code writeFd}; it owns both. */
+    public RuntimeChannel(int readFd, int writeFd) {
+        this.readFd = readFd;
+        this.writeFd = writeFd;
+    }
+
+    public static ObjectNode message(String type) {
         return JSON.createObjectNode().put("type", type);
     }
 
-    void send(ObjectNode message) throws ClosedException {
+    public void send(ObjectNode message) throws ClosedException {
         byte[] body;
         try {
             body = JSON.writeValueAsBytes(message);
@@ -63,7 +72,7 @@ final class RuntimeChannel implements AutoCloseable {
             frame.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0, body.length);
             MemorySegment.copy(body, 0, frame, ValueLayout.JAVA_BYTE, 4, body.length);
             for (long done = 0; done < frame.byteSize();) {
-                long n = Syscall.raw(Nr.WRITE, fd, frame.address() + done, frame.byteSize() - done, 0, 0, 0);
+                long n = Syscall.raw(Nr.WRITE, writeFd, frame.address() + done, frame.byteSize() - done, 0, 0, 0);
                 if (n == -Errno.EINTR) {
                     continue;
                 }
@@ -76,7 +85,7 @@ final class RuntimeChannel implements AutoCloseable {
     }
 
     /** The next frame; {@code deadline} is a {@link System#nanoTime()} value. */
-    JsonNode receive(long deadline) throws ClosedException, TimeoutException {
+    public JsonNode receive(long deadline) throws ClosedException, TimeoutException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment header = a.allocate(4);
             readFully(header, deadline);
@@ -97,7 +106,7 @@ final class RuntimeChannel implements AutoCloseable {
     private void readFully(MemorySegment into, long deadline) throws ClosedException, TimeoutException {
         for (long done = 0; done < into.byteSize();) {
             awaitReadable(deadline);
-            long n = Syscall.raw(Nr.READ, fd, into.address() + done, into.byteSize() - done, 0, 0, 0);
+            long n = Syscall.raw(Nr.READ, readFd, into.address() + done, into.byteSize() - done, 0, 0, 0);
             if (n == -Errno.EINTR || n == -Errno.EAGAIN) {
                 continue;
             }
@@ -114,7 +123,7 @@ final class RuntimeChannel implements AutoCloseable {
             if (left <= 0) {
                 throw new TimeoutException();
             }
-            pollfd.set(JAVA_INT, 0, fd);
+            pollfd.set(JAVA_INT, 0, readFd);
             pollfd.set(JAVA_SHORT, 4, POLLIN);
             pollfd.set(JAVA_SHORT, 6, (short) 0);
             long r = Syscall.raw(Nr.POLL, pollfd.address(), 1, Math.max(1, left / 1_000_000), 0, 0, 0);
@@ -129,7 +138,10 @@ final class RuntimeChannel implements AutoCloseable {
 
     @Override
     public void close() {
-        Fds.close(fd);
+        Fds.close(readFd);
+        if (writeFd != readFd) {
+            Fds.close(writeFd);
+        }
         arena.close();
     }
 }

@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -31,6 +32,8 @@ public final class Spawner {
     private static final MethodHandle ADD_CLOSEFROM = Native.function(
             "posix_spawn_file_actions_addclosefrom_np",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle ADD_CHDIR = Native.function("posix_spawn_file_actions_addchdir_np",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle ATTR_INIT = Native.function("posix_spawnattr_init",
             FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle ATTR_DESTROY = Native.function("posix_spawnattr_destroy",
@@ -51,6 +54,12 @@ public final class Spawner {
      */
     public static int spawn(List<String> argv, Map<String, String> env, Map<Integer, Integer> fds,
             boolean newSession) {
+        return spawn(argv, env, fds, newSession, null);
+    }
+
+    /** As {@link #spawn(List, Map, Map, boolean)}, in the working directory {@code dir} (null: ours). */
+    public static int spawn(List<String> argv, Map<String, String> env, Map<Integer, Integer> fds,
+            boolean newSession, Path dir) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actions = arena.allocate(ACTIONS_BYTES, 16);
             MemorySegment attr = arena.allocate(ATTR_BYTES, 16);
@@ -65,6 +74,10 @@ public final class Spawner {
                 }
                 check("posix_spawn_file_actions_addclosefrom_np",
                         (int) ADD_CLOSEFROM.invokeExact(actions, highest + 1));
+                if (dir != null) {
+                    check("posix_spawn_file_actions_addchdir_np",
+                            (int) ADD_CHDIR.invokeExact(actions, arena.allocateFrom(dir.toString())));
+                }
                 MemorySegment empty = arena.allocate(SIGSET_BYTES);
                 MemorySegment all = arena.allocate(SIGSET_BYTES).fill((byte) 0xff);
                 check("posix_spawnattr_setsigmask", (int) ATTR_SETSIGMASK.invokeExact(attr, empty));

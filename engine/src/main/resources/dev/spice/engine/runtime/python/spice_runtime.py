@@ -18,6 +18,10 @@ import traceback
 
 _START = time.perf_counter()
 _SHIM_FILE = os.path.abspath(__file__)
+# Responses normally go back over fd 0, a socket. With SPICE_RESPONSE_FD=1 the channel is two
+# pipes instead (requests on 0, responses on 1), for the benchmark's CRIU comparison: CRIU
+# cannot dump a stream socket whose peer is outside the dumped process.
+_RESPONSE_FD = int(os.environ.get("SPICE_RESPONSE_FD", "0"))
 _MAX_FRAME = 64 * 1024 * 1024
 _LOG_TAIL = 1024 * 1024
 _LOG_LEVELS = {"TRACE": logging.DEBUG, "DEBUG": logging.DEBUG, "INFO": logging.INFO,
@@ -86,7 +90,7 @@ def _encode(message):
 
 
 def _send(body):
-    _write_all(0, len(body).to_bytes(4, "big") + body)
+    _write_all(_RESPONSE_FD, len(body).to_bytes(4, "big") + body)
 
 
 class _Output(io.TextIOBase):
@@ -132,7 +136,7 @@ class _LambdaFormatter(logging.Formatter):
 def _install_output():
     """Routes Python-level output before user code runs. The root logger gets its handler
     first, so a logging.basicConfig() in the function's module is a no-op, as on Lambda."""
-    sys.stdout, sys.stderr = _Output(1), _Output(2)
+    sys.stdout, sys.stderr = _Output(2 if _RESPONSE_FD == 1 else 1), _Output(2)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_LambdaFormatter())
     root = logging.getLogger()
