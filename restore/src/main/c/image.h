@@ -51,6 +51,8 @@ enum {
     IMG_SEC_SIGACTIONS = 9,     /* struct img_sigaction[64], index = signal - 1 */
     IMG_SEC_RLIMITS    = 10,    /* struct img_rlimit[16], index = RLIMIT_* */
     IMG_SEC_GROUPS     = 11,    /* uint32_t[] supplementary groups */
+    IMG_SEC_WORKSET    = 12,    /* optional: struct img_ws_range[], written ranges first */
+    IMG_SEC_WS_DATA    = 13,    /* optional: one struct img_ws_data */
 };
 
 #define IMG_NONE 0xffffffffu    /* "no file" / "no string" */
@@ -150,6 +152,18 @@ struct img_fd {
     int64_t  pos;
 };
 
+/* The working set: pages the first invocation after a restore touched (see the spec). */
+#define WS_WRITTEN 1u           /* the invocation wrote them: copied ahead of time */
+struct img_ws_range {
+    uint64_t start;
+    uint64_t pages;
+    uint32_t flags;             /* WS_* */
+    uint32_t reserved;
+};
+
+/* Where the working set's stored pages lie in the image: one contiguous range. */
+struct img_ws_data { uint64_t offset, bytes; };
+
 struct img_sigaction { uint64_t handler, flags, restorer, mask; };
 struct img_rlimit { uint64_t cur, max; };
 
@@ -165,5 +179,7 @@ _Static_assert(sizeof(struct img_run) == 24, "img_run layout");
 _Static_assert(sizeof(struct img_file) == 48, "img_file layout");
 _Static_assert(sizeof(struct img_fd) == 24, "img_fd layout");
 _Static_assert(sizeof(struct img_sigaction) == 32, "img_sigaction layout");
+_Static_assert(sizeof(struct img_ws_range) == 24, "img_ws_range layout");
+_Static_assert(sizeof(struct img_ws_data) == 16, "img_ws_data layout");
 
 #endif

@@ -16,7 +16,7 @@
  *             original files, reopens files, sets process and thread state, reports "ok", and
  *             finally jumps into its old registers through rt_sigreturn, unmapping itself.
  *
- * Usage: spice-restorer --status=FD [--detach] [--cgroup=DIR] [--lifeline=FD] restore IMAGE
+ * Usage: spice-restorer --status=FD [--detach] [--cgroup=DIR] [--lifeline=FD] [--prefetch=MODE] restore IMAGE
  *        spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] exec DIR PROGRAM [ARG...]
  *        spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] --command=FD zygote
  * The exec mode boots a program the same way (fresh namespaces, same init) instead of restoring.
@@ -95,6 +95,11 @@ static const struct img_sigaction *sigactions;
 static const struct img_rlimit *rlimits;
 static const uint32_t *groups;
 static uint64_t vma_count, run_count, file_count, fd_count, strings_len, auxv_len, group_count;
+static const struct img_ws_range *ws;     /* the working set, if the image has one */
+static const struct img_ws_data *ws_data;
+static uint64_t ws_count;
+enum { PREFETCH_NONE, PREFETCH_READ, PREFETCH_FULL };
+static int prefetch_mode = PREFETCH_FULL;
 static int file_fds[MAX_FILES];
 static uint64_t t_launch, t_init, t_start, t_cleared, t_mapped, t_state;
 
@@ -287,6 +292,8 @@ static void load_metadata(const char *path)
         case IMG_SEC_SIGACTIONS: sigactions = payload; break;
         case IMG_SEC_RLIMITS: rlimits = payload; break;
         case IMG_SEC_GROUPS: groups = payload; group_count = s->length / 4; break;
+        case IMG_SEC_WORKSET: ws = payload; ws_count = n; break;
+        case IMG_SEC_WS_DATA: ws_data = s->length >= sizeof *ws_data ? payload : 0; break;
         default: break;                        /* optional sections of later writers */
         }
         p = (const char *)payload + ((s->length + 7) & ~7ul);
@@ -315,6 +322,8 @@ static void load_metadata(const char *path)
     for (uint64_t i = 0; i < fd_count; i++)
         if (fds[i].fd < 0 || (fds[i].kind == FD_FILE && fds[i].file >= file_count))
             die("image", "has an invalid file descriptor entry", 0);
+    if (ws_data && (ws_data->offset < h.data_offset || ws_data->offset + ws_data->bytes > h.data_offset + h.data_size))
+        die("image", "has a working set outside its data", 0);
     if (proc->exe_file >= file_count)
         die("image", "has no executable file", 0);
 }
@@ -326,9 +335,10 @@ static void clear_address_space(void)
 {
     for (int i = 0; i < own_map_count; i++) {
         struct own_map *m = &own_maps[i];
-        if (m->kind || (m->start >= RESTORER_BASE && m->end <= RESTORER_BASE + RESTORER_SIZE))
+        if (m->kind || m->start == m->end || (m->start >= RESTORER_BASE && m->end <= RESTORER_BASE + RESTORER_SIZE))
             continue;
         check(sys2(__NR_munmap, m->start, m->end - m->start), "unmap", "launcher mapping");
+        m->end = m->start;                      /* gone: a zygote cleared it ahead of time */
     }
 }
 
@@ -419,6 +429,7 @@ static void anonymize_self(void)
         check(sys3(__NR_mprotect, SCRATCH_BASE, len, m->prot), "protect", "scratch");
         check(sys5(__NR_mremap, SCRATCH_BASE, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, m->start),
               "move", "restorer code");
+        m->has_file = 0;                        /* done: a zygote anonymizes ahead of time */
     }
 }
 
@@ -463,6 +474,88 @@ static void copy_runs(const struct img_vma *v)
     }
 }
 
+/* Maps a mapping's stored pages straight from the image over it (MAP_PRIVATE: shared until written). */
+static void map_runs(const struct img_vma *v, int prot)
+{
+    for (uint32_t r = v->first_run; r < v->first_run + v->run_count; r++)
+        check(sys6(__NR_mmap, runs[r].start, runs[r].pages * PAGE, prot, MAP_PRIVATE | MAP_FIXED, image_fd,
+                   (long)runs[r].data_offset),
+              "map", "image pages");
+}
+
+/* The mapping that contains `address`, or 0 (the mappings are sorted by start). */
+static const struct img_vma *vma_at(uint64_t address)
+{
+    uint64_t lo = 0, hi = vma_count;
+    while (lo < hi) {
+        uint64_t mid = (lo + hi) / 2;
+        if (vmas[mid].end <= address)
+            lo = mid + 1;
+        else if (vmas[mid].start > address)
+            hi = mid;
+        else
+            return &vmas[mid];
+    }
+    return 0;
+}
+
+#define READ_GAP (32 * PAGE)                    /* reading a small gap costs less than another request */
+
+/*
+ * Reads the working set into the page cache with a few large requests: the image's part is one
+ * contiguous range; the parts that come from mapped files (libraries) are read range by range,
+ * nearby ranges merged. Page faults alone would read around every fault (read_ahead_kb is 8 MiB
+ * on this machine kind) or page by page.
+ */
+static void read_working_set(void)
+{
+    if (prefetch_mode == PREFETCH_NONE || !ws_count)
+        return;
+    if (ws_data && ws_data->bytes)
+        sys3(__NR_readahead, image_fd, ws_data->offset, ws_data->bytes);
+    int fd = -1;
+    uint64_t from = 0, to = 0;                  /* the file range gathered so far */
+    for (uint64_t i = 0; i <= ws_count; i++) {
+        const struct img_vma *v = i < ws_count ? vma_at(ws[i].start) : 0;
+        int next_fd = v && v->kind == VMA_FILE && !(v->flags & VMA_F_SHARED) ? file_fds[v->file] : -1;
+        uint64_t start = next_fd > 0 ? v->file_offset + (ws[i].start - v->start) : 0;
+        uint64_t end = start + (i < ws_count ? ws[i].pages * PAGE : 0);
+        if (fd > 0 && (next_fd != fd || start > to + READ_GAP || start < from)) {
+            sys3(__NR_readahead, fd, from, to - from);
+            fd = -1;
+        }
+        if (next_fd <= 0)
+            continue;
+        if (fd < 0) {
+            fd = next_fd;
+            from = start;
+            to = end;
+        } else if (end > to) {
+            to = end;
+        }
+    }
+}
+
+/*
+ * Reliable prefetch of the working set before the process runs: page-table entries for every
+ * page it reads (MADV_POPULATE_READ) and private copies of every page it writes
+ * (MADV_POPULATE_WRITE), so its first invocation takes neither page faults nor copy-on-write
+ * faults there. The pages are in the page cache already (read_working_set). An error only loses
+ * the prefetch, never the restore.
+ */
+static void populate_working_set(void)
+{
+    if (prefetch_mode == PREFETCH_NONE || !ws_count)
+        return;
+    for (uint64_t i = 0; i < ws_count; i++) {
+        int write = (ws[i].flags & WS_WRITTEN) && prefetch_mode == PREFETCH_FULL;
+        long r = sys3(__NR_madvise, ws[i].start, ws[i].pages * PAGE, write ? MADV_POPULATE_WRITE
+                                                                            : MADV_POPULATE_READ);
+        if (IS_ERR(r) && write)
+            sys3(__NR_madvise, ws[i].start, ws[i].pages * PAGE, MADV_POPULATE_READ);
+    }
+}
+
 /* Where the final stub will stage the page that holds the rt_sigreturn gadget. */
 static uint64_t gadget_page, staged_page;
 
@@ -504,10 +597,7 @@ static void map_memory(void)
             }
             check(sys6(__NR_mmap, v->start, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | fixed, -1, 0),
                   "map", "anonymous memory");
-            for (uint32_t r = v->first_run; r < v->first_run + v->run_count; r++)
-                check(sys6(__NR_mmap, runs[r].start, runs[r].pages * PAGE, prot,
-                           MAP_PRIVATE | MAP_FIXED, image_fd, (long)runs[r].data_offset),
-                      "map", "image pages");
+            map_runs(v, prot);
             if (v->name != IMG_NONE)
                 sys5(__NR_prctl, PR_SET_VMA, PR_SET_VMA_ANON_NAME, v->start, len,
                      str_at(v->name));
@@ -523,14 +613,10 @@ static void map_memory(void)
             int fd = shared && (prot & PROT_WRITE)
                          ? open_file(v->file, O_RDWR, 0)
                          : open_file(v->file, O_RDONLY, 1);
-            int extra = v->run_count ? PROT_WRITE : 0;
-            check(sys6(__NR_mmap, v->start, len, prot | extra,
-                       (shared ? MAP_SHARED : MAP_PRIVATE) | fixed, fd, (long)v->file_offset),
+            check(sys6(__NR_mmap, v->start, len, prot, (shared ? MAP_SHARED : MAP_PRIVATE) | fixed, fd,
+                       (long)v->file_offset),
                   "map", str_at(files[v->file].path));
-            if (v->run_count) {
-                copy_runs(v);
-                check(sys3(__NR_mprotect, v->start, len, prot), "protect", "file mapping");
-            }
+            map_runs(v, prot);                  /* the pages the process had modified */
             if (shared && (prot & PROT_WRITE))
                 sys1(__NR_close, fd);
             /* The gadget's page gets a clean twin now, while the file is open. */
@@ -554,6 +640,7 @@ static void map_memory(void)
         if (v->advice & VMA_ADV_HUGEPAGE) sys3(__NR_madvise, v->start, len, MADV_HUGEPAGE);
         if (v->advice & VMA_ADV_NOHUGEPAGE) sys3(__NR_madvise, v->start, len, MADV_NOHUGEPAGE);
     }
+    read_working_set();                         /* while the mapped files are still open */
     for (uint64_t i = 0; i < file_count; i++)
         if (file_fds[i] > 0) {
             sys1(__NR_close, file_fds[i]);
@@ -846,6 +933,7 @@ static __attribute__((noreturn)) void restore(void)
     anonymize_self();
     t_cleared = now_ns();
     map_memory();
+    populate_working_set();
     t_mapped = now_ns();
     restore_rlimits();
     restore_fds();
@@ -884,6 +972,17 @@ static __attribute__((noreturn)) void exec_child(void)
     die("exec", exec_argv[0], r);
 }
 
+static int parse_prefetch(const char *s)
+{
+    if (str_eq(s, "none"))
+        return PREFETCH_NONE;
+    if (str_eq(s, "read"))
+        return PREFETCH_READ;
+    if (str_eq(s, "full"))
+        return PREFETCH_FULL;
+    die("usage", "--prefetch takes none, read or full", 0);
+}
+
 /*
  * Zygote mode: the namespaces, the cgroup and the stdio are ready before there is anything to
  * restore. The init reports "ready INIT_PID", waits for one line "restore IMAGE" on the command
@@ -892,6 +991,10 @@ static __attribute__((noreturn)) void exec_child(void)
  */
 static void await_command(void)
 {
+    /* What does not depend on the image is done before the wait: the restored process inherits it. */
+    read_own_maps();
+    clear_address_space();
+    anonymize_self();
     put("ready ");
     put_num(host_pid("self"));
     flush_status();
@@ -906,10 +1009,17 @@ static void await_command(void)
     line[n - 1] = 0;
     sys1(__NR_close, command_fd);
     t_launch = t_init = now_ns();
+    /* "restore PREFETCH IMAGE" */
     if (!has_prefix(line, "restore "))
         die("zygote", "got an unknown command", 0);
-    read_own_maps();
-    load_metadata(line + 8);
+    char *mode = line + 8, *path = mode;
+    while (*path && *path != ' ')
+        path++;
+    if (!*path)
+        die("zygote", "got a command without an image", 0);
+    *path++ = 0;
+    prefetch_mode = parse_prefetch(mode);
+    load_metadata(path);
 }
 
 static __attribute__((noreturn)) void init(void)
@@ -1004,7 +1114,7 @@ static __attribute__((noreturn)) void wait_for_init(long init_pid)
 static __attribute__((noreturn)) void usage(void)
 {
     static const char text[] =
-        "usage: spice-restorer --status=FD [--detach] [--cgroup=DIR] [--lifeline=FD] restore IMAGE\n"
+        "usage: spice-restorer --status=FD [--detach] [--cgroup=DIR] [--lifeline=FD] [--prefetch=MODE] restore IMAGE\n"
         "       spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] exec DIR PROGRAM [ARG...]\n"
         "       spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] --command=FD zygote\n";
     sys3(__NR_write, 2, text, sizeof text - 1);
@@ -1029,6 +1139,8 @@ __attribute__((noreturn, used)) void restorer_main(long *sp)
             cgroup = argv[i] + 9;
         else if (has_prefix(argv[i], "--command="))
             command_fd = parse_int(argv[i] + 10);
+        else if (has_prefix(argv[i], "--prefetch="))
+            prefetch_mode = parse_prefetch(argv[i] + 11);
         else if (str_eq(argv[i], "--detach"))
             detach = 1;
         else

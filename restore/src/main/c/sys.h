@@ -67,6 +67,8 @@ static inline long sys6(long nr, long a, long b, long c, long d, long e, long f)
 #define MADV_NOHUGEPAGE 15
 #define MADV_DONTDUMP   16
 #define MADV_WIPEONFORK 18
+#define MADV_POPULATE_READ  22
+#define MADV_POPULATE_WRITE 23
 
 /* clone3(2) */
 #define CLONE_NEWNS  0x00020000

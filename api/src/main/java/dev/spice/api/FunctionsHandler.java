@@ -86,7 +86,9 @@ final class FunctionsHandler {
             d.putNull("snapshot");
         } else {
             d.putObject("snapshot").put("image_bytes", s.imageBytes()).put("stored_pages", s.storedPages())
-                    .put("capture_ms", Math.round(s.captureTime().toNanos() / 1e3) / 1e3);
+                    .put("capture_ms", Math.round(s.captureTime().toNanos() / 1e3) / 1e3)
+                    .put("working_set_pages", s.workingSetPages())
+                    .put("working_set_written_pages", s.workingSetWrittenPages());
         }
         d.put("snapshot_problem", f.snapshotProblem());
         return d;

@@ -16,13 +16,18 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32C;
 
 /**
- * Copies the pages of the process that the image must carry into the image. PAGEMAP_SCAN finds
- * the populated pages of each mapping in a few calls; they are read through /proc/PID/mem (which,
- * unlike process_vm_readv, also reads pages the process cannot read itself), pages of zeros are
- * dropped where the mapping reads as zeros anyway, and the rest become runs of the image.
+ * Copies the pages of the process that the image must carry into the image, and no others.
+ * PAGEMAP_SCAN finds the populated pages of each mapping in a few calls; they are read through
+ * /proc/PID/mem (which, unlike process_vm_readv, also reads pages the process cannot read
+ * itself). Left out: pages of zeros where the mapping reads as zeros anyway, copied-on-write pages
+ * of a file mapping that still equal the file, and pages equal to one already stored (stored once,
+ * mapped wherever they occur).
  */
 final class MemoryDump {
     private static final int PAGE = ImageFormat.PAGE_SIZE;
@@ -34,6 +39,10 @@ final class MemoryDump {
     private final List<List<Region>> candidates = new ArrayList<>();
     private final List<VmaRecord> vmas = new ArrayList<>();
     private final List<PageRun> runs = new ArrayList<>();
+    /** Stored pages by CRC32C, for deduplication (equal checksums are compared byte by byte). */
+    private final Map<Integer, List<Long>> stored = new HashMap<>();
+    private long duplicates;
+    private long fileEqual;
 
     MemoryDump(int pid, List<PlannedMapping> plan) {
         this.pid = pid;
@@ -68,24 +77,34 @@ final class MemoryDump {
         return plan.size();
     }
 
+    /** Pages left out because they equal a page stored earlier, or their file's content. */
+    long duplicatePages() {
+        return duplicates;
+    }
+
+    long fileEqualPages() {
+        return fileEqual;
+    }
+
     /** Writes the pages; afterwards {@link #vmas()} and {@link #runs()} describe them. */
     void writeTo(ImageWriter writer) {
         try (Arena arena = Arena.ofConfined();
                 FileChannel mem = FileChannel.open(ProcFiles.path(pid, "mem"), StandardOpenOption.READ)) {
-            MemorySegment in = arena.allocate((long) CHUNK_PAGES * PAGE, PAGE);
-            MemorySegment out = arena.allocate((long) CHUNK_PAGES * PAGE, PAGE);
+            Chunk chunk = new Chunk(arena, writer);
             for (int i = 0; i < plan.size(); i++) {
                 PlannedMapping p = plan.get(i);
+                Mapping m = p.mapping();
                 int firstRun = runs.size();
-                boolean dropZeros = p.pages() != PlannedMapping.Pages.COPIED_FROM_FILE;
-                for (Region r : candidates.get(i)) {
-                    for (long at = r.start(); at < r.end(); at += (long) CHUNK_PAGES * PAGE) {
-                        int pages = (int) Math.min(CHUNK_PAGES, (r.end() - at) / PAGE);
-                        readFully(mem, in, at, pages);
-                        copyChunk(writer, in, out, at, pages, dropZeros, firstRun);
+                try (FileChannel file = p.pages() == PlannedMapping.Pages.COPIED_FROM_FILE ? openBacking(m) : null) {
+                    for (Region r : candidates.get(i)) {
+                        for (long at = r.start(); at < r.end(); at += (long) CHUNK_PAGES * PAGE) {
+                            int pages = (int) Math.min(CHUNK_PAGES, (r.end() - at) / PAGE);
+                            readFully(mem, chunk.in, at, pages);
+                            chunk.store(at, pages, p.pages() != PlannedMapping.Pages.COPIED_FROM_FILE, file,
+                                    m.offset() + (at - m.start()), firstRun);
+                        }
                     }
                 }
-                Mapping m = p.mapping();
                 vmas.add(new VmaRecord(m.start(), m.end(), m.offset(), p.kind(), m.prot(), p.flags(), p.advice(),
                         p.file(), p.anonName(), firstRun, runs.size() - firstRun));
             }
@@ -94,39 +113,108 @@ final class MemoryDump {
         }
     }
 
-    /** Appends the kept pages of one chunk; consecutive kept pages extend the current run. */
-    private void copyChunk(ImageWriter writer, MemorySegment in, MemorySegment out, long base, int pages,
-            boolean dropZeros, int mappingFirstRun) {
-        int kept = 0;
-        List<long[]> started = new ArrayList<>();   // {run index, page index in out}
-        PageRun last = runs.size() > mappingFirstRun ? runs.getLast() : null;
-        boolean extendable = last != null && last.start() + last.bytes() == base;
-        for (int p = 0; p < pages; p++) {
-            MemorySegment page = in.asSlice((long) p * PAGE, PAGE);
-            if (dropZeros && page.mismatch(ZERO_PAGE) == -1) {
-                extendable = false;
-                continue;
+    /** The file behind a mapping, as the process maps it. */
+    private FileChannel openBacking(Mapping m) throws IOException {
+        return FileChannel.open(ProcFiles.path(pid, String.format("map_files/%x-%x", m.start(), m.end())),
+                StandardOpenOption.READ);
+    }
+
+    /** Buffers for one chunk of pages: as read, as kept, and for comparisons. */
+    private final class Chunk {
+        final MemorySegment in;
+        final MemorySegment out;
+        final MemorySegment compare;
+        final ImageWriter writer;
+        final CRC32C crc = new CRC32C();
+
+        Chunk(Arena arena, ImageWriter writer) {
+            this.in = arena.allocate((long) CHUNK_PAGES * PAGE, PAGE);
+            this.out = arena.allocate((long) CHUNK_PAGES * PAGE, PAGE);
+            this.compare = arena.allocate(PAGE, PAGE);
+            this.writer = writer;
+        }
+
+        /**
+         * Decides for each page of the chunk: left out, stored anew, or mapped to an equal page
+         * stored before; then appends the new ones and extends or starts runs.
+         */
+        void store(long base, int pages, boolean dropZeros, FileChannel file, long fileOffset, int firstRun)
+                throws IOException {
+            long[] existing = new long[pages];          // -1: left out; -2: new; else the stored offset
+            int[] newIndex = new int[pages];
+            int[] checksums = new int[pages];
+            int kept = 0;
+            for (int p = 0; p < pages; p++) {
+                MemorySegment page = in.asSlice((long) p * PAGE, PAGE);
+                if (dropZeros && page.mismatch(ZERO_PAGE) == -1) {
+                    existing[p] = -1;
+                } else if (file != null && equalsFile(file, fileOffset + (long) p * PAGE, page)) {
+                    existing[p] = -1;
+                    fileEqual++;
+                } else {
+                    crc.reset();
+                    crc.update(page.asByteBuffer());
+                    checksums[p] = (int) crc.getValue();
+                    long dup = findStored(checksums[p], page);
+                    if (dup >= 0) {
+                        existing[p] = dup;
+                        duplicates++;
+                    } else {
+                        existing[p] = -2;
+                        newIndex[p] = kept;
+                        out.asSlice((long) kept * PAGE, PAGE).copyFrom(page);
+                        kept++;
+                    }
+                }
             }
-            out.asSlice((long) kept * PAGE, PAGE).copyFrom(page);
-            long address = base + (long) p * PAGE;
-            if (extendable) {
-                last = runs.getLast();
+            long offset = kept > 0 ? writer.appendPages(out.asSlice(0, (long) kept * PAGE)) : -1;
+            for (int p = 0; p < pages; p++) {
+                if (existing[p] == -1) {
+                    continue;
+                }
+                long dataOffset = existing[p] == -2 ? offset + (long) newIndex[p] * PAGE : existing[p];
+                if (existing[p] == -2) {
+                    stored.computeIfAbsent(checksums[p], k -> new ArrayList<>(1)).add(dataOffset);
+                }
+                addPage(base + (long) p * PAGE, dataOffset, firstRun);
+            }
+        }
+
+        private long findStored(int checksum, MemorySegment page) {
+            List<Long> offsets = stored.get(checksum);
+            if (offsets == null) {
+                return -1;
+            }
+            for (long offset : offsets) {
+                writer.readBack(offset, compare);
+                if (compare.mismatch(page) == -1) {
+                    return offset;
+                }
+            }
+            return -1;
+        }
+
+        private boolean equalsFile(FileChannel file, long position, MemorySegment page) throws IOException {
+            ByteBuffer buf = compare.asByteBuffer();
+            while (buf.hasRemaining()) {
+                if (file.read(buf, position + buf.position()) <= 0) {
+                    return false;                   // past the end of the file: keep the page
+                }
+            }
+            return compare.mismatch(page) == -1;
+        }
+    }
+
+    /** Extends the current run when address and data both continue it, else starts a new run. */
+    private void addPage(long address, long dataOffset, int firstRun) {
+        if (runs.size() > firstRun) {
+            PageRun last = runs.getLast();
+            if (last.start() + last.bytes() == address && last.dataOffset() + last.bytes() == dataOffset) {
                 runs.set(runs.size() - 1, new PageRun(last.start(), last.pages() + 1, last.dataOffset()));
-            } else {
-                runs.add(new PageRun(address, 1, -1));
-                started.add(new long[] {runs.size() - 1, kept});
-                extendable = true;
+                return;
             }
-            kept++;
         }
-        if (kept == 0) {
-            return;
-        }
-        long offset = writer.appendPages(out.asSlice(0, (long) kept * PAGE));
-        for (long[] s : started) {
-            PageRun r = runs.get((int) s[0]);
-            runs.set((int) s[0], new PageRun(r.start(), r.pages(), offset + s[1] * PAGE));
-        }
+        runs.add(new PageRun(address, 1, dataOffset));
     }
 
     private static void readFully(FileChannel mem, MemorySegment into, long address, int pages) throws IOException {

@@ -26,7 +26,9 @@ final class FunctionTable {
 
     private static String snapshot(FunctionInfo f) {
         return f.snapshot() == null ? "none (" + f.snapshotProblem() + ")"
-                : String.format("%s, %d pages, taken in %d ms", Sizes.human(f.snapshot().imageBytes()),
-                        f.snapshot().storedPages(), f.snapshot().captureTime().toMillis());
+                : String.format("%s, %d pages, taken in %d ms, working set %d pages (%d written)",
+                        Sizes.human(f.snapshot().imageBytes()), f.snapshot().storedPages(),
+                        f.snapshot().captureTime().toMillis(), f.snapshot().workingSetPages(),
+                        f.snapshot().workingSetWrittenPages());
     }
 }

@@ -116,7 +116,8 @@ final class RemoteEngine {
     private static FunctionInfo toInfo(JsonNode f) {
         JsonNode s = f.path("snapshot");
         SnapshotInfo snapshot = s.isObject() ? new SnapshotInfo(s.path("image_bytes").asLong(),
-                s.path("stored_pages").asLong(), Duration.ofMillis(s.path("capture_ms").asLong())) : null;
+                s.path("stored_pages").asLong(), Duration.ofMillis(s.path("capture_ms").asLong()),
+                s.path("working_set_pages").asLong(), s.path("working_set_written_pages").asLong()) : null;
         return new FunctionInfo(f.path("name").asText(), f.path("runtime").asText(), f.path("handler").asText(),
                 f.path("memory_mb").asInt(), f.path("timeout_s").asInt(), f.path("max_concurrency").asInt(), Map.of(),
                 Instant.parse(f.path("deployed_at").asText(Instant.EPOCH.toString())), f.path("version").asText(),

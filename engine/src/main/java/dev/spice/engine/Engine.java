@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spice.capture.CaptureRefusedException;
 import dev.spice.capture.Capturer;
 import dev.spice.image.ImageFormatException;
+import dev.spice.image.ImageRewriter;
+import dev.spice.image.Records.WsRange;
 import dev.spice.restore.RestoreFailedException;
 import dev.spice.restore.RestoreTimings;
 import dev.spice.sys.ErrnoException;
@@ -14,6 +16,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -56,7 +59,8 @@ public final class Engine implements AutoCloseable {
         this.config = config;
         this.store = new StateStore(config.stateDir());
         this.runtime = new RuntimeCommand(store.runtimes());
-        this.factory = new InstanceFactory(runtime, MemoryCgroups.detect(), lifeline[0], config.zygotes());
+        this.factory = new InstanceFactory(runtime, MemoryCgroups.detect(), lifeline[0], config.zygotes(),
+                config.prefetch());
         this.metrics = new EngineMetrics(functions::values, factory::live);
         for (Deployment d : store.load()) {
             functions.put(d.name(), new FunctionState(d, newPool(d.manifest())));
@@ -111,12 +115,20 @@ public final class Engine implements AutoCloseable {
             String problem = null;
             try {
                 Capturer.Result r = Capturer.capture(instance.process().pid(), image, config.keepDeployed());
-                snapshot = new SnapshotInfo(r.imageBytes(), r.storedPages(), Duration.ofNanos(r.durationNanos()));
+                snapshot = new SnapshotInfo(r.imageBytes(), r.storedPages(), Duration.ofNanos(r.durationNanos()), 0, 0);
                 LOG.info("deploy {}: snapshot of {} KiB in {} ms", name, r.imageBytes() >> 10,
                         r.durationNanos() / 1_000_000);
+                if (config.workingSet()) {
+                    snapshot = recordWorkingSet(new Deployment(info(manifest, version, codeBytes, snapshot, null),
+                            manifest, versionDir, code, image), snapshot);
+                }
             } catch (CaptureRefusedException e) {
                 problem = e.getMessage();
                 LOG.warn("deploy {}: no snapshot, invocations will boot from scratch: {}", name, problem);
+            } catch (RestoreFailedException | ImageFormatException e) {
+                snapshot = null;
+                problem = "the snapshot does not restore: " + e.getMessage();
+                LOG.warn("deploy {}: {}; invocations will boot from scratch", name, problem);
             }
             FunctionInfo info = info(manifest, version, codeBytes, snapshot, problem);
             Deployment deployment = new Deployment(info, manifest, versionDir, code, snapshot != null ? image : null);
@@ -143,6 +155,31 @@ public final class Engine implements AutoCloseable {
                 throw new DeployException("function " + name + " failed to initialize: " + init.getMessage(), e);
             }
             throw e;
+        }
+    }
+
+    /**
+     * Restores the new snapshot a few times to record which pages the first invocation touches,
+     * then lays the image out by that working set (docs/architecture.md, "working set").
+     */
+    private SnapshotInfo recordWorkingSet(Deployment d, SnapshotInfo snapshot) {
+        long started = System.nanoTime();
+        List<WsRange> ws = WorkingSetRecorder.record(d, factory, (instance, event) -> {
+            Outcome o = call(instance, event, d.manifest(), instance.takeReseed());
+            if (o.failure != null) {
+                throw new RestoreFailedException("the restored function failed its first invocation: " + o.failure);
+            }
+        });
+        ImageRewriter.reorder(d.snapshot(), ws);
+        long pages = ws.stream().mapToLong(WsRange::pages).sum();
+        long written = ws.stream().filter(WsRange::written).mapToLong(WsRange::pages).sum();
+        LOG.info("deploy {}: working set of {} pages ({} written) recorded and laid out in {} ms", d.name(), pages,
+                written, (System.nanoTime() - started) / 1_000_000);
+        try {
+            return new SnapshotInfo(Files.size(d.snapshot()), snapshot.storedPages(), snapshot.captureTime(), pages,
+                    written);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.spice.engine;
 
+import dev.spice.restore.Prefetch;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -10,9 +11,11 @@ import java.time.Duration;
  * @param keepDeployed keep the instance a deployment booted as the first warm instance (a
  *                     server does; a one-shot command does not)
  * @param zygotes      launchers kept ready for restores (0 for a one-shot command)
+ * @param workingSet   record each deployment's working set and lay its image out by it
+ * @param prefetch     what a restore does with the working set (FULL: read, populate, pre-copy)
  */
 public record EngineConfig(Path stateDir, Duration keepAlive, Duration queueTimeout, boolean keepDeployed,
-        int zygotes) {
+        int zygotes, boolean workingSet, Prefetch prefetch) {
 
     public static final Duration DEFAULT_KEEP_ALIVE = Duration.ofSeconds(10);
 
@@ -22,18 +25,23 @@ public record EngineConfig(Path stateDir, Duration keepAlive, Duration queueTime
     }
 
     public static EngineConfig defaults(Path stateDir) {
-        return new EngineConfig(stateDir, DEFAULT_KEEP_ALIVE, Duration.ofSeconds(30), false, 2);
+        return new EngineConfig(stateDir, DEFAULT_KEEP_ALIVE, Duration.ofSeconds(30), false, 2, true, Prefetch.FULL);
     }
 
     public EngineConfig withKeepDeployed(boolean keep) {
-        return new EngineConfig(stateDir, keepAlive, queueTimeout, keep, zygotes);
+        return new EngineConfig(stateDir, keepAlive, queueTimeout, keep, zygotes, workingSet, prefetch);
     }
 
     public EngineConfig withKeepAlive(Duration keep) {
-        return new EngineConfig(stateDir, keep, queueTimeout, keepDeployed, zygotes);
+        return new EngineConfig(stateDir, keep, queueTimeout, keepDeployed, zygotes, workingSet, prefetch);
     }
 
     public EngineConfig withZygotes(int count) {
-        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, count);
+        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, count, workingSet, prefetch);
+    }
+
+    /** For measurements of each optimization alone (docs/ablation.md). */
+    public EngineConfig withWorkingSet(boolean record, Prefetch mode) {
+        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, zygotes, record, mode);
     }
 }

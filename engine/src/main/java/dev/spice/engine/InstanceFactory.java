@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.spice.restore.LaunchOptions;
 import dev.spice.restore.LaunchedProcess;
 import dev.spice.restore.Launcher;
+import dev.spice.restore.Prefetch;
 import dev.spice.sys.FdStreams;
 import dev.spice.sys.Fds;
 import java.nio.file.Path;
@@ -27,11 +28,13 @@ final class InstanceFactory {
     private final MemoryCgroups cgroups;
     private final int lifelineRead;
     private final ZygotePool zygotes;
+    private final Prefetch prefetch;
     private final AtomicLong counter = new AtomicLong();
     private final Set<Instance> live = ConcurrentHashMap.newKeySet();
 
-    InstanceFactory(RuntimeCommand runtime, MemoryCgroups cgroups, int lifelineRead, int zygotes) {
+    InstanceFactory(RuntimeCommand runtime, MemoryCgroups cgroups, int lifelineRead, int zygotes, Prefetch prefetch) {
         this.runtime = runtime;
+        this.prefetch = prefetch;
         this.cgroups = cgroups;
         this.lifelineRead = lifelineRead;
         this.zygotes = new ZygotePool(zygotes, cgroups, lifelineRead);
@@ -44,13 +47,17 @@ final class InstanceFactory {
 
     /** Restores the deployment's snapshot, in a ready zygote when there is one. */
     Instance restore(Deployment d) {
+        return restore(d, prefetch);
+    }
+
+    Instance restore(Deployment d, Prefetch mode) {
         ZygotePool.Prepared z = zygotes.take();
         if (z == null) {
-            return start(d, InvocationPath.RESTORED);
+            return start(d, InvocationPath.RESTORED, mode);
         }
         try {
             cgroups.setLimit(z.cgroup(), (long) d.manifest().memoryMb() << 20);
-            LaunchedProcess p = z.zygote().restore(d.snapshot());
+            LaunchedProcess p = z.zygote().restore(d.snapshot(), mode);
             String id = d.name() + "-" + z.id();
             LogDrain.start(FdStreams.input(z.log()), id);
             return register(new Instance(id, d, InvocationPath.RESTORED, p, new RuntimeChannel(z.socket()), z.cgroup(),
@@ -72,7 +79,7 @@ final class InstanceFactory {
 
     /** Boots the runtime and waits until the handler is imported. */
     Instance boot(Deployment d) {
-        Instance instance = start(d, InvocationPath.BOOTED);
+        Instance instance = start(d, InvocationPath.BOOTED, Prefetch.NONE);
         try {
             JsonNode first = instance.awaitStartup(System.nanoTime() + INIT_TIMEOUT.toNanos());
             if ("ready".equals(first.path("type").asText())) {
@@ -89,14 +96,14 @@ final class InstanceFactory {
         }
     }
 
-    private Instance start(Deployment d, InvocationPath path) {
+    private Instance start(Deployment d, InvocationPath path, Prefetch mode) {
         String id = d.name() + "-" + counter.incrementAndGet() + "-" + ProcessHandle.current().pid();
         int[] socket = Fds.socketPair();
         int[] log = Fds.pipe();
         Path cgroup = cgroups.create(id, (long) d.manifest().memoryMb() << 20);
         try {
             LaunchOptions options = new LaunchOptions(Map.of(0, socket[1], 1, log[1], 2, log[1]), false, cgroup,
-                    lifelineRead);
+                    lifelineRead, mode);
             LaunchedProcess p = path == InvocationPath.RESTORED
                     ? Launcher.restore(d.snapshot(), options)
                     : Launcher.boot(d.codeDir(), runtime.argv(d), runtime.environment(d), options);

@@ -2,6 +2,7 @@ package dev.spice.engine;
 
 import dev.spice.restore.LaunchOptions;
 import dev.spice.restore.Launcher;
+import dev.spice.restore.Prefetch;
 import dev.spice.restore.Zygote;
 import dev.spice.sys.Fds;
 import java.nio.file.Path;
@@ -74,7 +75,7 @@ final class ZygotePool implements AutoCloseable {
         Path cgroup = cgroups.create(id, WAITING_LIMIT);
         try {
             Zygote z = Launcher.zygote(new LaunchOptions(Map.of(0, socket[1], 1, log[1], 2, log[1]), false, cgroup,
-                    lifelineRead));
+                    lifelineRead, Prefetch.NONE));
             return new Prepared(id, z, socket[0], log[0], cgroup);
         } catch (RuntimeException e) {
             Fds.close(socket[0]);

@@ -8,12 +8,29 @@ import dev.spice.image.Records.Rlimit;
 import dev.spice.image.Records.Sigaction;
 import dev.spice.image.Records.ThreadRecord;
 import dev.spice.image.Records.VmaRecord;
+import dev.spice.image.Records.WorkingSet;
 import java.util.List;
 
-/** Everything an image describes: the process, its threads, memory, files and limits. */
+/**
+ * Everything an image describes: the process, its threads, memory, files and limits, and the
+ * working set recorded after deployment (empty until then).
+ */
 public record ImageContents(ProcessRecord process, List<ThreadRecord> threads, List<VmaRecord> vmas,
         List<PageRun> runs, List<FileRecord> files, List<FdRecord> fds, long[] auxv,
-        List<Sigaction> sigactions, List<Rlimit> rlimits, int[] groups) {
+        List<Sigaction> sigactions, List<Rlimit> rlimits, int[] groups, WorkingSet workingSet) {
+
+    /** Contents without a working set, as a capture produces them. */
+    public ImageContents(ProcessRecord process, List<ThreadRecord> threads, List<VmaRecord> vmas, List<PageRun> runs,
+            List<FileRecord> files, List<FdRecord> fds, long[] auxv, List<Sigaction> sigactions, List<Rlimit> rlimits,
+            int[] groups) {
+        this(process, threads, vmas, runs, files, fds, auxv, sigactions, rlimits, groups, WorkingSet.NONE);
+    }
+
+    /** The same contents with other mappings and page runs (after the data was moved or reordered). */
+    public ImageContents withMemory(List<VmaRecord> newVmas, List<PageRun> newRuns, WorkingSet newWorkingSet) {
+        return new ImageContents(process, threads, newVmas, newRuns, files, fds, auxv, sigactions, rlimits, groups,
+                newWorkingSet);
+    }
 
     public List<PageRun> runsOf(VmaRecord vma) {
         return runs.subList(vma.firstRun(), vma.firstRun() + vma.runCount());

@@ -18,10 +18,12 @@ public final class ImageFormat {
 
     public static final int SEC_PROCESS = 1, SEC_THREAD = 2, SEC_VMAS = 3, SEC_RUNS = 4, SEC_FILES = 5,
             SEC_FDS = 6, SEC_STRINGS = 7, SEC_AUXV = 8, SEC_SIGACTIONS = 9, SEC_RLIMITS = 10,
-            SEC_GROUPS = 11;
+            SEC_GROUPS = 11, SEC_WORKSET = 12, SEC_WS_DATA = 13;
 
     public static final int PROCESS_SIZE = 304, THREAD_SIZE = 304, VMA_SIZE = 56, RUN_SIZE = 24,
-            FILE_SIZE = 48, FD_SIZE = 24, SIGACTION_SIZE = 32, RLIMIT_SIZE = 16;
+            FILE_SIZE = 48, FD_SIZE = 24, SIGACTION_SIZE = 32, RLIMIT_SIZE = 16, WS_RANGE_SIZE = 24,
+            WS_DATA_SIZE = 16;
+    public static final int WS_WRITTEN = 1;
     public static final int SIGNALS = 64, RLIMITS = 16;
 
     public static final int VMA_F_SHARED = 1, VMA_F_GROWSDOWN = 2, VMA_F_STACK = 4;

@@ -4,6 +4,7 @@ import dev.spice.image.Records.FdKind;
 import dev.spice.image.Records.FdRecord;
 import dev.spice.image.Records.PageRun;
 import dev.spice.image.Records.VmaRecord;
+import dev.spice.image.Records.WorkingSet;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -132,6 +133,11 @@ public final class ImageReader {
             if (f.fd() < 0 || (f.kind() == FdKind.FILE && (f.file() < 0 || f.file() >= c.files().size()))) {
                 throw new ImageFormatException("image " + path + " has a malformed file descriptor entry");
             }
+        }
+        WorkingSet ws = c.workingSet();
+        if (!ws.isEmpty() && (ws.dataOffset() < header.dataOffset() || ws.dataBytes() < 0
+                || ws.dataOffset() + ws.dataBytes() > header.dataOffset() + header.dataSize())) {
+            throw new ImageFormatException("image " + path + " has a working set outside its data");
         }
         int exe = c.process().exeFile();
         if (exe < 0 || exe >= c.files().size()) {

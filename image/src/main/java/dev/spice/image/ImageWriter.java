@@ -1,5 +1,6 @@
 package dev.spice.image;
 
+import dev.spice.image.Records.WorkingSet;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -78,6 +79,20 @@ public final class ImageWriter implements AutoCloseable {
         return at;
     }
 
+    /** Reads back {@code into.byteSize()} bytes of page data appended earlier, at absolute offset {@code offset}. */
+    public void readBack(long offset, MemorySegment into) {
+        ByteBuffer buffer = into.asByteBuffer();
+        try {
+            while (buffer.hasRemaining()) {
+                if (channel.read(buffer, offset + buffer.position()) < 0) {
+                    throw new IOException("read past the end of " + temp);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read back page data from " + temp, e);
+        }
+    }
+
     /** Writes metadata and header, makes the file durable and moves it into place. */
     public void commit(ImageContents contents) {
         try {
@@ -135,9 +150,9 @@ public final class ImageWriter implements AutoCloseable {
         for (Records.PageRun r : contents.runs()) {
             moved.add(new Records.PageRun(r.start(), r.pages(), r.dataOffset() + delta));
         }
-        return new ImageContents(contents.process(), contents.threads(), contents.vmas(), moved,
-                contents.files(), contents.fds(), contents.auxv(), contents.sigactions(), contents.rlimits(),
-                contents.groups());
+        WorkingSet ws = contents.workingSet();
+        return contents.withMemory(contents.vmas(), moved, ws.isEmpty() ? ws
+                : new WorkingSet(ws.ranges(), ws.dataOffset() + delta, ws.dataBytes()));
     }
 
     private void write(ByteBuffer buffer, long position) throws IOException {

@@ -13,6 +13,8 @@ import dev.spice.image.Records.Rlimit;
 import dev.spice.image.Records.Sigaction;
 import dev.spice.image.Records.ThreadRecord;
 import dev.spice.image.Records.VmaRecord;
+import dev.spice.image.Records.WorkingSet;
+import dev.spice.image.Records.WsRange;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -54,6 +56,13 @@ final class MetadataCodec {
                 sigactions(c.sigactions()));
         add(sections, types, entrySizes, ImageFormat.SEC_RLIMITS, ImageFormat.RLIMIT_SIZE, rlimits(c.rlimits()));
         add(sections, types, entrySizes, ImageFormat.SEC_GROUPS, 4, ints(c.groups()));
+        if (!c.workingSet().isEmpty()) {
+            add(sections, types, entrySizes, ImageFormat.SEC_WORKSET, ImageFormat.WS_RANGE_SIZE,
+                    workingSet(c.workingSet()));
+            add(sections, types, entrySizes, ImageFormat.SEC_WS_DATA, ImageFormat.WS_DATA_SIZE,
+                    le(ImageFormat.WS_DATA_SIZE).putLong(c.workingSet().dataOffset())
+                            .putLong(c.workingSet().dataBytes()).array());
+        }
         add(sections, types, entrySizes, ImageFormat.SEC_STRINGS, 0, strings.bytes());
 
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -171,6 +180,14 @@ final class MetadataCodec {
         return b.array();
     }
 
+    private static byte[] workingSet(WorkingSet ws) {
+        ByteBuffer b = le(ImageFormat.WS_RANGE_SIZE * ws.ranges().size());
+        for (WsRange r : ws.ranges()) {
+            b.putLong(r.start()).putLong(r.pages()).putInt(r.flags()).putInt(0);
+        }
+        return b.array();
+    }
+
     private static byte[] longs(long[] values) {
         ByteBuffer b = le(8 * values.length);
         for (long v : values) {
@@ -248,13 +265,14 @@ final class MetadataCodec {
         List<Sigaction> sigactions = decodeSigactions(required(single, ImageFormat.SEC_SIGACTIONS, "signal actions"));
         List<Rlimit> rlimits = decodeRlimits(required(single, ImageFormat.SEC_RLIMITS, "resource limits"));
         int[] groups = decodeInts(required(single, ImageFormat.SEC_GROUPS, "groups"));
+        WorkingSet ws = decodeWorkingSet(single.get(ImageFormat.SEC_WORKSET), single.get(ImageFormat.SEC_WS_DATA));
         if (threads.isEmpty()) {
             throw new ImageFormatException("image has no thread");
         }
         if (sigactions.size() != ImageFormat.SIGNALS || rlimits.size() != ImageFormat.RLIMITS) {
             throw new ImageFormatException("signal or resource limit table has the wrong size");
         }
-        return new ImageContents(process, threads, vmas, runs, files, fds, auxv, sigactions, rlimits, groups);
+        return new ImageContents(process, threads, vmas, runs, files, fds, auxv, sigactions, rlimits, groups, ws);
     }
 
     private static ByteBuffer required(Map<Integer, ByteBuffer> sections, int type, String what) {
@@ -381,6 +399,22 @@ final class MetadataCodec {
             limits.add(new Rlimit(b.getLong(), b.getLong()));
         }
         return limits;
+    }
+
+    /** The optional working set: both sections or neither. */
+    private static WorkingSet decodeWorkingSet(ByteBuffer ranges, ByteBuffer data) {
+        if (ranges == null && data == null) {
+            return WorkingSet.NONE;
+        }
+        if (ranges == null || data == null || data.remaining() < ImageFormat.WS_DATA_SIZE) {
+            throw new ImageFormatException("image has an incomplete working set");
+        }
+        List<WsRange> list = new ArrayList<>();
+        while (ranges.remaining() >= ImageFormat.WS_RANGE_SIZE) {
+            list.add(new WsRange(ranges.getLong(), ranges.getLong(), ranges.getInt()));
+            ranges.getInt();
+        }
+        return new WorkingSet(list, data.getLong(), data.getLong());
     }
 
     private static long[] decodeLongs(ByteBuffer b) {

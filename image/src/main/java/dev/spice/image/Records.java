@@ -84,4 +84,31 @@ public final class Records {
     }
 
     public record Rlimit(long cur, long max) {}
+
+    /** Pages the first invocation after a restore touched; written ones are copied ahead of time. */
+    public record WsRange(long start, long pages, int flags) {
+        public boolean written() {
+            return (flags & ImageFormat.WS_WRITTEN) != 0;
+        }
+
+        public long end() {
+            return start + pages * ImageFormat.PAGE_SIZE;
+        }
+    }
+
+    /**
+     * The recorded working set, and where its stored pages lie in the image (one contiguous range
+     * that a cold restore reads in one go). {@link #NONE} for an image without one.
+     */
+    public record WorkingSet(List<WsRange> ranges, long dataOffset, long dataBytes) {
+        public static final WorkingSet NONE = new WorkingSet(List.of(), 0, 0);
+
+        public boolean isEmpty() {
+            return ranges.isEmpty();
+        }
+
+        public long pages() {
+            return ranges.stream().mapToLong(WsRange::pages).sum();
+        }
+    }
 }

@@ -11,15 +11,17 @@ import java.util.Map;
  * @param cgroup     a cgroup directory (v1 or v2) to run it in, or null
  * @param lifelineFd the read end of a pipe whose write end we hold: when it closes (we ended),
  *                   the launcher kills the process; -1 for none
+ * @param prefetch   what a restore does with the image's working set
  */
-public record LaunchOptions(Map<Integer, Integer> stdio, boolean detach, Path cgroup, int lifelineFd) {
+public record LaunchOptions(Map<Integer, Integer> stdio, boolean detach, Path cgroup, int lifelineFd,
+        Prefetch prefetch) {
 
-    /** Inherit our stdio; stay attached. */
+    /** Our stdio mapping; stay attached; full prefetch. */
     public static LaunchOptions attached(Map<Integer, Integer> stdio) {
-        return new LaunchOptions(stdio, false, null, -1);
+        return new LaunchOptions(stdio, false, null, -1, Prefetch.FULL);
     }
 
     public static LaunchOptions detached(Map<Integer, Integer> stdio) {
-        return new LaunchOptions(stdio, true, null, -1);
+        return new LaunchOptions(stdio, true, null, -1, Prefetch.FULL);
     }
 }

@@ -75,6 +75,7 @@ public final class Launcher {
             argv.add("--command=" + COMMAND_FD);
             fds.put(COMMAND_FD, commandFd);
         }
+        argv.add("--prefetch=" + options.prefetch().argument());
         argv.addAll(mode);
         int[] status = Fds.pipe();
         fds.put(STATUS_FD, status[1]);

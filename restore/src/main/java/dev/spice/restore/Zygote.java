@@ -39,7 +39,7 @@ public final class Zygote implements AutoCloseable {
     }
 
     /** Restores {@code image} in this zygote (once). */
-    public LaunchedProcess restore(Path image) {
+    public LaunchedProcess restore(Path image, Prefetch prefetch) {
         if (used) {
             throw new IllegalStateException("a zygote restores only once");
         }
@@ -48,7 +48,7 @@ public final class Zygote implements AutoCloseable {
         Path path = ValidatedImages.validate(image);
         long sent = System.nanoTime();
         try (OutputStream command = FdStreams.output(commandFd)) {
-            command.write(("restore " + path + "\n").getBytes(StandardCharsets.UTF_8));
+            command.write(("restore " + prefetch.argument() + " " + path + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             Fds.close(spawned.statusFd());
             throw new RestoreFailedException("the zygote is gone: " + e.getMessage());

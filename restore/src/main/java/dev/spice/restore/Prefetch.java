@@ -1,0 +1,17 @@
+package dev.spice.restore;
+
+import java.util.Locale;
+
+/** What a restore does with the image's working set before the process runs (see restorer.c, prefetch()). */
+public enum Prefetch {
+    /** Nothing: every page is faulted in when first touched. */
+    NONE,
+    /** Read the working set in one go and install page-table entries for all of it. */
+    READ,
+    /** As READ, and copy the pages the process will write ahead of time (no copy-on-write faults). */
+    FULL;
+
+    String argument() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}
