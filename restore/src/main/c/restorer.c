@@ -98,7 +98,7 @@ static uint64_t vma_count, run_count, file_count, fd_count, strings_len, auxv_le
 static const struct img_ws_range *ws;     /* the working set, if the image has one */
 static const struct img_ws_data *ws_data;
 static uint64_t ws_count;
-enum { PREFETCH_NONE, PREFETCH_READ, PREFETCH_FULL };
+enum { PREFETCH_NONE, PREFETCH_READ, PREFETCH_FULL, PREFETCH_RECORD };
 static int prefetch_mode = PREFETCH_FULL;
 static int file_fds[MAX_FILES];
 static uint64_t t_launch, t_init, t_start, t_cleared, t_mapped, t_state;
@@ -634,6 +634,12 @@ static void map_memory(void)
         default:
             die("image", "has a mapping of unknown kind", 0);
         }
+        /*
+         * Recording a working set: no read-around, so that (with the files' cached pages dropped)
+         * a fault maps only the page touched, not its neighbours.
+         */
+        if (prefetch_mode == PREFETCH_RECORD && (v->kind == VMA_FILE || v->run_count))
+            sys3(__NR_madvise, v->start, len, MADV_RANDOM);
         if (v->advice & VMA_ADV_DONTDUMP) sys3(__NR_madvise, v->start, len, MADV_DONTDUMP);
         if (v->advice & VMA_ADV_DONTFORK) sys3(__NR_madvise, v->start, len, MADV_DONTFORK);
         if (v->advice & VMA_ADV_WIPEONFORK) sys3(__NR_madvise, v->start, len, MADV_WIPEONFORK);
@@ -980,7 +986,9 @@ static int parse_prefetch(const char *s)
         return PREFETCH_READ;
     if (str_eq(s, "full"))
         return PREFETCH_FULL;
-    die("usage", "--prefetch takes none, read or full", 0);
+    if (str_eq(s, "record"))
+        return PREFETCH_RECORD;
+    die("usage", "--prefetch takes none, read, full or record", 0);
 }
 
 /*

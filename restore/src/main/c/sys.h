@@ -62,6 +62,7 @@ static inline long sys6(long nr, long a, long b, long c, long d, long e, long f)
 #define MAP_FIXED_NOREPLACE 0x100000
 #define MREMAP_MAYMOVE 1
 #define MREMAP_FIXED   2
+#define MADV_RANDOM     1
 #define MADV_DONTFORK   10
 #define MADV_HUGEPAGE   14
 #define MADV_NOHUGEPAGE 15

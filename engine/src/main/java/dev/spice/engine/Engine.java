@@ -302,9 +302,11 @@ public final class Engine implements AutoCloseable {
             }
         }
         InvocationPath path = lease.isNew() ? instance.origin : InvocationPath.WARM;
+        long[] faultsBefore = lease.isNew() ? PageFaults.of(instance.process().pid()) : null;
         long sent = System.nanoTime();
         Outcome o = call(instance, event, d.manifest(), instance.takeReseed());
         long answered = System.nanoTime();
+        long[] faults = faultsBefore == null ? new long[] {-1, -1} : PageFaults.since(instance.process().pid(), faultsBefore);
         if (o.failure == null) {
             f.pool().release(instance);
         } else {
@@ -317,7 +319,7 @@ public final class Engine implements AutoCloseable {
         long total = answered - start;
         metrics.invoked(name, path, total);
         InvocationTimings timings = new InvocationTimings(total, acquired - start, startNanos, restore, answered - sent,
-                (long) (o.result.path("duration_ms").asDouble() * 1e6));
+                (long) (o.result.path("duration_ms").asDouble() * 1e6), faults[0], faults[1]);
         return result(name, d, o, path, timings, instance.process().pid());
     }
 

@@ -7,10 +7,11 @@ import java.util.Locale;
  * Where an invocation spent its time, in nanoseconds: waiting for a free instance; starting one
  * (restore or boot; zero for a warm instance, with the restore's own phases in {@code restore});
  * and the request itself, from sending it to the response, of which the handler ran
- * {@code handlerNanos} by the runtime's count.
+ * {@code handlerNanos} by the runtime's count. For the first invocation of a new instance, the
+ * page faults it took (minor: the page was in memory; major: it was read from disk); -1 otherwise.
  */
 public record InvocationTimings(long totalNanos, long queueNanos, long startNanos, RestoreTimings restore,
-        long responseNanos, long handlerNanos) {
+        long responseNanos, long handlerNanos, long minorFaults, long majorFaults) {
 
     @Override
     public String toString() {
@@ -30,6 +31,9 @@ public record InvocationTimings(long totalNanos, long queueNanos, long startNano
         }
         s.append(String.format(Locale.ROOT, " first response %.3f (handler %.3f)", ms(responseNanos),
                 ms(handlerNanos)));
+        if (minorFaults >= 0) {
+            s.append(String.format(Locale.ROOT, "; page faults: %d minor, %d major", minorFaults, majorFaults));
+        }
         return s.toString();
     }
 

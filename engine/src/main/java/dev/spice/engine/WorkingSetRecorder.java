@@ -1,13 +1,17 @@
 package dev.spice.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.spice.image.ImageContents;
 import dev.spice.image.ImageFormat;
 import dev.spice.image.ImageReader;
 import dev.spice.image.Records.VmaRecord;
 import dev.spice.image.Records.WsRange;
 import dev.spice.image.VmaKind;
 import dev.spice.restore.Prefetch;
+import dev.spice.sys.ErrnoException;
+import dev.spice.sys.Fds;
 import dev.spice.sys.PagemapScan;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,19 +22,25 @@ import java.util.function.BiConsumer;
  * Records a deployment's working set: restores its snapshot without prefetch, runs one
  * invocation, and reads which pages are now mapped (read) or private copies (written) with
  * PAGEMAP_SCAN; repeated with the warm-up events and over rounds until the set stops growing.
- * (The kernel maps a few neighbours of a faulting file page, so the read set is slightly larger
- * than what the process touched: exactly what a restore would map anyway.)
+ * Before each restore the image's and the mapped files' cached pages are dropped and the restore
+ * turns read-around off (Prefetch.RECORD): otherwise the kernel would also map up to 16 cached
+ * neighbours of every faulting page ("fault-around") and the set would be several times larger
+ * than what the process touched.
  */
 final class WorkingSetRecorder {
     private static final int MAX_ROUNDS = 4, MAX_EVENTS = 3;
+    /** Read ranges this close in one mapping become one (fewer madvise calls; the gap is cheap). */
+    private static final int READ_GAP_PAGES = 16;
     private static final int PAGE = ImageFormat.PAGE_SIZE;
 
     private WorkingSetRecorder() {}
 
     /** {@code invoke} runs one invocation of the event on the instance (errors are the caller's). */
     static List<WsRange> record(Deployment d, InstanceFactory factory, BiConsumer<Instance, JsonNode> invoke) {
-        List<VmaRecord> vmas = ImageReader.read(d.snapshot()).contents().vmas().stream()
-                .filter(WorkingSetRecorder::eligible).toList();
+        ImageContents image = ImageReader.read(d.snapshot()).contents();
+        List<VmaRecord> vmas = image.vmas().stream().filter(WorkingSetRecorder::eligible).toList();
+        List<Path> files = new ArrayList<>(image.files().stream().map(f -> Path.of(f.path())).toList());
+        files.add(d.snapshot());
         List<JsonNode> events = d.manifest().warmup().isEmpty() ? List.of(RuntimeChannel.JSON.createObjectNode())
                 : d.manifest().warmup().stream().distinct().limit(MAX_EVENTS).toList();
         TreeMap<Long, Boolean> pages = new TreeMap<>();          // page address -> written
@@ -38,7 +48,8 @@ final class WorkingSetRecorder {
             int before = pages.size();
             long writtenBefore = pages.values().stream().filter(w -> w).count();
             for (JsonNode event : events) {
-                Instance instance = factory.restore(d, Prefetch.NONE);
+                files.forEach(WorkingSetRecorder::dropCachedPages);
+                Instance instance = factory.restore(d, Prefetch.RECORD);
                 try {
                     invoke.accept(instance, event);
                     scan(instance.process().pid(), vmas, pages);
@@ -50,7 +61,16 @@ final class WorkingSetRecorder {
                 break;
             }
         }
-        return ranges(pages);
+        return ranges(pages, vmas);
+    }
+
+    /** Pages still cached would be mapped with their neighbours ("fault-around"); dropped, a fault maps one. */
+    private static void dropCachedPages(Path file) {
+        try {
+            Fds.dropCachedPages(file);
+        } catch (ErrnoException e) {
+            // a file that cannot be opened only makes the recorded set less precise
+        }
     }
 
     /** Private mappings that a restore maps lazily (the stack and shared memory are copied whole). */
@@ -76,8 +96,11 @@ final class WorkingSetRecorder {
         }
     }
 
-    /** Consecutive pages of the same kind as ranges: written ranges first, then read ones, each by address. */
-    private static List<WsRange> ranges(TreeMap<Long, Boolean> pages) {
+    /**
+     * Consecutive pages of the same kind as ranges: written ranges first, then read ones, each by
+     * address; read ranges of one mapping separated by a small gap are joined.
+     */
+    private static List<WsRange> ranges(TreeMap<Long, Boolean> pages, List<VmaRecord> vmas) {
         List<WsRange> written = new ArrayList<>();
         List<WsRange> read = new ArrayList<>();
         long start = -1, count = 0;
@@ -98,7 +121,31 @@ final class WorkingSetRecorder {
             (kind ? written : read).add(new WsRange(start, count, kind ? ImageFormat.WS_WRITTEN : 0));
         }
         List<WsRange> all = new ArrayList<>(written);
-        all.addAll(read);
+        all.addAll(joinNearby(read, vmas));
         return all;
+    }
+
+    private static List<WsRange> joinNearby(List<WsRange> read, List<VmaRecord> vmas) {
+        List<WsRange> joined = new ArrayList<>();
+        for (WsRange r : read) {
+            if (!joined.isEmpty()) {
+                WsRange last = joined.getLast();
+                if (r.start() - last.end() <= (long) READ_GAP_PAGES * PAGE && sameMapping(vmas, last.start(), r.start())) {
+                    joined.set(joined.size() - 1, new WsRange(last.start(), (r.end() - last.start()) / PAGE, 0));
+                    continue;
+                }
+            }
+            joined.add(r);
+        }
+        return joined;
+    }
+
+    private static boolean sameMapping(List<VmaRecord> vmas, long a, long b) {
+        for (VmaRecord v : vmas) {
+            if (a >= v.start() && a < v.end()) {
+                return b >= v.start() && b < v.end();
+            }
+        }
+        return false;
     }
 }

@@ -14,23 +14,32 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 
 /**
- * Rewrites an image so that its working set is contiguous on disk: the stored pages the first
- * invocation writes come first, then those it only reads, each sorted by address, then all the
- * others. A cold restore then reads the working set in a few large sequential reads. The
- * working set itself (including pages that come from mapped files, not from the image) goes into
- * the image for the restorer's prefetch.
+ * Rewrites an image so that its working set is contiguous on disk: the stored pages that the
+ * first invocation writes come first, then those it only reads, then all others, each group in
+ * address order. A cold restore then reads the working set in a few large sequential reads.
+ *
+ * <p>The unit moved is a <em>piece</em>: consecutive pages of the old data section with one
+ * category. A stretch of fewer than {@link #MIN_SPLIT} pages between pages of the working set
+ * joins it, since reading it costs less than the extra mapping a split costs each restore. Page
+ * runs are only split where pieces end, so a restore maps about as many runs as before, and a
+ * page stored once (deduplicated) stays stored once. The working set itself, including pages
+ * that come from mapped files, goes into the image for the restorer's prefetch.
  */
 public final class ImageRewriter {
     private static final int PAGE = ImageFormat.PAGE_SIZE;
+    /** Shorter stretches of other pages stay inside a piece of the working set. */
+    static final int MIN_SPLIT = 64;
     private static final int COPY_PAGES = 1024;
     private static final int WRITTEN = 0, READ = 1, REST = 2;
+
+    private record Piece(long oldStart, long pages, int category, long firstAddress) {}
 
     private ImageRewriter() {}
 
@@ -40,53 +49,53 @@ public final class ImageRewriter {
         ImageContents c = img.contents();
         NavigableMap<Long, WsRange> byStart = new TreeMap<>();
         touched.forEach(r -> byStart.put(r.start(), r));
-        // Every stored data page once, with the best category of the addresses that use it.
-        Map<Long, int[]> pages = new LinkedHashMap<>();         // old data offset -> {category, order key}
-        List<long[]> uses = new ArrayList<>();                  // {address, old data offset}
+
+        // The category of every old data page (the best of the addresses that use it).
+        TreeMap<Long, Integer> category = new TreeMap<>();
+        Map<Long, Long> firstAddress = new HashMap<>();
         for (PageRun r : c.runs()) {
             for (long p = 0; p < r.pages(); p++) {
-                long address = r.start() + p * PAGE;
                 long old = r.dataOffset() + p * PAGE;
-                int category = category(byStart, address);
-                int[] seen = pages.get(old);
-                if (seen == null || category < seen[0]) {
-                    pages.put(old, new int[] {category});
-                }
-                uses.add(new long[] {address, old});
+                category.merge(old, category(byStart, r.start() + p * PAGE), Math::min);
+                firstAddress.merge(old, r.start() + p * PAGE, Math::min);
             }
         }
-        Map<Long, Long> firstAddress = new LinkedHashMap<>();
-        for (long[] u : uses) {
-            firstAddress.putIfAbsent(u[1], u[0]);
-        }
-        List<Long> order = new ArrayList<>(pages.keySet());
-        order.sort(Comparator.comparingInt((Long old) -> pages.get(old)[0]).thenComparingLong(firstAddress::get));
-        long wsPages = order.stream().filter(old -> pages.get(old)[0] != REST).count();
+        List<Piece> pieces = pieces(category, firstAddress);
+        pieces.sort(Comparator.comparingInt(Piece::category).thenComparingLong(Piece::firstAddress));
+        long wsBytes = pieces.stream().filter(p -> p.category() != REST).mapToLong(p -> p.pages() * PAGE).sum();
 
         try (ImageWriter writer = ImageWriter.create(image, img.header().metadataSize() + 64L * 1024
-                + (long) ImageFormat.WS_RANGE_SIZE * touched.size() + (long) ImageFormat.RUN_SIZE * uses.size());
+                + (long) ImageFormat.WS_RANGE_SIZE * touched.size() + (long) ImageFormat.RUN_SIZE * 2 * pieces.size());
                 FileChannel in = FileChannel.open(image, StandardOpenOption.READ);
                 Arena arena = Arena.ofConfined()) {
-            Map<Long, Long> moved = copy(in, writer, order, arena);
+            Map<Long, Long> moved = new HashMap<>();
+            MemorySegment buffer = arena.allocate((long) COPY_PAGES * PAGE, PAGE);
+            long dataStart = -1;
+            for (Piece piece : pieces) {
+                for (long done = 0; done < piece.pages(); done += COPY_PAGES) {
+                    int n = (int) Math.min(COPY_PAGES, piece.pages() - done);
+                    long old = piece.oldStart() + done * PAGE;
+                    read(in, buffer.asSlice(0, (long) n * PAGE), old);
+                    long at = writer.appendPages(buffer.asSlice(0, (long) n * PAGE));
+                    dataStart = dataStart < 0 ? at : dataStart;
+                    for (int k = 0; k < n; k++) {
+                        moved.put(old + (long) k * PAGE, at + (long) k * PAGE);
+                    }
+                }
+            }
             List<PageRun> runs = new ArrayList<>();
             List<VmaRecord> vmas = new ArrayList<>();
             for (VmaRecord v : c.vmas()) {
                 int first = runs.size();
-                List<long[]> vmaUses = new ArrayList<>();
                 for (PageRun r : c.runsOf(v)) {
                     for (long p = 0; p < r.pages(); p++) {
-                        vmaUses.add(new long[] {r.start() + p * PAGE, moved.get(r.dataOffset() + p * PAGE)});
+                        append(runs, first, r.start() + p * PAGE, moved.get(r.dataOffset() + p * PAGE));
                     }
-                }
-                vmaUses.sort(Comparator.comparingLong(u -> u[0]));
-                for (long[] u : vmaUses) {
-                    append(runs, first, u[0], u[1]);
                 }
                 vmas.add(new VmaRecord(v.start(), v.end(), v.fileOffset(), v.kind(), v.prot(), v.flags(), v.advice(),
                         v.file(), v.name(), first, runs.size() - first));
             }
-            long dataStart = order.isEmpty() ? 0 : moved.get(order.getFirst());
-            writer.commit(c.withMemory(vmas, runs, new WorkingSet(touched, dataStart, wsPages * PAGE)));
+            writer.commit(c.withMemory(vmas, runs, new WorkingSet(touched, Math.max(dataStart, 0), wsBytes)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot rewrite " + image, e);
         }
@@ -100,31 +109,60 @@ public final class ImageRewriter {
         return e.getValue().written() ? WRITTEN : READ;
     }
 
-    /** Copies the pages in their new order, reading consecutive old pages together. */
-    private static Map<Long, Long> copy(FileChannel in, ImageWriter writer, List<Long> order, Arena arena)
-            throws IOException {
-        Map<Long, Long> moved = new LinkedHashMap<>();
-        MemorySegment buffer = arena.allocate((long) COPY_PAGES * PAGE, PAGE);
-        int i = 0;
-        while (i < order.size()) {
-            int n = 1;
-            while (i + n < order.size() && n < COPY_PAGES
-                    && order.get(i + n).longValue() == order.get(i).longValue() + (long) n * PAGE) {
-                n++;
+    /**
+     * Splits the old data section into pieces that are wholly in the working set or wholly out
+     * of it; a piece of the working set is "written" if any of its pages is. Short stretches of
+     * other pages between working-set pages join them.
+     */
+    private static List<Piece> pieces(TreeMap<Long, Integer> category, Map<Long, Long> firstAddress) {
+        List<Long> offsets = new ArrayList<>(category.keySet());
+        int n = offsets.size();
+        int[] cat = offsets.stream().mapToInt(category::get).toArray();
+        boolean[] ws = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            ws[i] = cat[i] != REST;
+        }
+        for (int i = 1; i < n; i++) {
+            if (ws[i] || !ws[i - 1] || !adjacent(offsets, i)) {
+                continue;
             }
-            ByteBuffer b = buffer.asSlice(0, (long) n * PAGE).asByteBuffer();
-            while (b.hasRemaining()) {
-                if (in.read(b, order.get(i) + b.position()) < 0) {
-                    throw new IOException("the image ends inside its page data");
+            int j = i;
+            while (j < n && !ws[j] && j - i < MIN_SPLIT && adjacent(offsets, j)) {
+                j++;
+            }
+            if (j < n && ws[j] && adjacent(offsets, j)) {
+                for (int k = i; k < j; k++) {
+                    ws[k] = true;
                 }
             }
-            long at = writer.appendPages(buffer.asSlice(0, (long) n * PAGE));
-            for (int k = 0; k < n; k++) {
-                moved.put(order.get(i + k), at + (long) k * PAGE);
-            }
-            i += n;
         }
-        return moved;
+        List<Piece> pieces = new ArrayList<>();
+        for (int i = 0; i < n;) {
+            int j = i + 1;
+            long first = firstAddress.get(offsets.get(i));
+            int best = cat[i];
+            while (j < n && ws[j] == ws[i] && adjacent(offsets, j)) {
+                first = Math.min(first, firstAddress.get(offsets.get(j)));
+                best = Math.min(best, cat[j]);
+                j++;
+            }
+            pieces.add(new Piece(offsets.get(i), j - i, ws[i] ? best : REST, first));
+            i = j;
+        }
+        return pieces;
+    }
+
+    private static boolean adjacent(List<Long> offsets, int i) {
+        return offsets.get(i) == offsets.get(i - 1) + PAGE;
+    }
+
+    private static void read(FileChannel in, MemorySegment into, long position) throws IOException {
+        ByteBuffer b = into.asByteBuffer();
+        while (b.hasRemaining()) {
+            if (in.read(b, position + b.position()) < 0) {
+                throw new IOException("the image ends inside its page data");
+            }
+        }
     }
 
     private static void append(List<PageRun> runs, int first, long address, long data) {

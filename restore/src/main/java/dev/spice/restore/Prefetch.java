@@ -9,7 +9,12 @@ public enum Prefetch {
     /** Read the working set in one go and install page-table entries for all of it. */
     READ,
     /** As READ, and copy the pages the process will write ahead of time (no copy-on-write faults). */
-    FULL;
+    FULL,
+    /**
+     * No prefetch and no read-around on mapped files: for recording a working set, where a fault
+     * must map the page touched and nothing else.
+     */
+    RECORD;
 
     String argument() {
         return name().toLowerCase(Locale.ROOT);

@@ -8,10 +8,12 @@ import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 /** File descriptors that Java's I/O classes cannot adopt: pipes shared with spawned children. */
 public final class Fds {
-    private static final int O_CLOEXEC = 02000000, AF_UNIX = 1, SOCK_STREAM = 1;
+    private static final int O_CLOEXEC = 02000000, AF_UNIX = 1, SOCK_STREAM = 1, AT_FDCWD = -100,
+            POSIX_FADV_DONTNEED = 4;
     private static final short POLLIN = 1;
 
     private Fds() {}
@@ -31,6 +33,19 @@ public final class Fds {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             Syscall.call("socketpair", Nr.SOCKETPAIR, AF_UNIX, SOCK_STREAM | O_CLOEXEC, 0, fds.address());
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+        }
+    }
+
+    /** Drops the file's pages from the page cache (those no process has mapped): POSIX_FADV_DONTNEED. */
+    public static void dropCachedPages(Path file) {
+        try (Arena arena = Arena.ofConfined()) {
+            int fd = (int) Syscall.call("open " + file, Nr.OPENAT, AT_FDCWD, arena.allocateFrom(file.toString()).address(),
+                    O_CLOEXEC);
+            try {
+                Syscall.call("fadvise64", Nr.FADVISE64, fd, 0, 0, POSIX_FADV_DONTNEED);
+            } finally {
+                close(fd);
+            }
         }
     }
 

@@ -15,6 +15,8 @@ public final class Nr {
     public static final long RT_SIGACTION = 13;
     public static final long PREAD64 = 17;
     public static final long GETITIMER = 36;
+    public static final long FADVISE64 = 221;
+    public static final long OPENAT = 257;
     public static final long GETPID = 39;
     public static final long KILL = 62;
     public static final long WAIT4 = 61;
