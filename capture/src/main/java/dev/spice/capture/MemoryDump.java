@@ -140,9 +140,11 @@ final class MemoryDump {
          */
         void store(long base, int pages, boolean dropZeros, FileChannel file, long fileOffset, int firstRun)
                 throws IOException {
-            long[] existing = new long[pages];          // -1: left out; -2: new; else the stored offset
+            long[] existing = new long[pages];          // -1: left out; -2: new; -3: as a new one; else stored offset
             int[] newIndex = new int[pages];
             int[] checksums = new int[pages];
+            int[] sameAs = new int[pages];              // for a page equal to a new page of this chunk: its index
+            Map<Integer, List<Integer>> pending = new HashMap<>();
             int kept = 0;
             for (int p = 0; p < pages; p++) {
                 MemorySegment page = in.asSlice((long) p * PAGE, PAGE);
@@ -156,12 +158,18 @@ final class MemoryDump {
                     crc.update(page.asByteBuffer());
                     checksums[p] = (int) crc.getValue();
                     long dup = findStored(checksums[p], page);
+                    int twin = dup >= 0 ? -1 : findPending(pending.get(checksums[p]), page);
                     if (dup >= 0) {
                         existing[p] = dup;
+                        duplicates++;
+                    } else if (twin >= 0) {
+                        existing[p] = -3;
+                        sameAs[p] = twin;
                         duplicates++;
                     } else {
                         existing[p] = -2;
                         newIndex[p] = kept;
+                        pending.computeIfAbsent(checksums[p], k -> new ArrayList<>(1)).add(kept);
                         out.asSlice((long) kept * PAGE, PAGE).copyFrom(page);
                         kept++;
                     }
@@ -172,7 +180,8 @@ final class MemoryDump {
                 if (existing[p] == -1) {
                     continue;
                 }
-                long dataOffset = existing[p] == -2 ? offset + (long) newIndex[p] * PAGE : existing[p];
+                long dataOffset = existing[p] == -2 ? offset + (long) newIndex[p] * PAGE
+                        : existing[p] == -3 ? offset + (long) sameAs[p] * PAGE : existing[p];
                 if (existing[p] == -2) {
                     stored.computeIfAbsent(checksums[p], k -> new ArrayList<>(1)).add(dataOffset);
                 }
@@ -189,6 +198,18 @@ final class MemoryDump {
                 writer.readBack(offset, compare);
                 if (compare.mismatch(page) == -1) {
                     return offset;
+                }
+            }
+            return -1;
+        }
+
+        /** A new page of this chunk equal to {@code page}, by its index in {@link #out}, or -1. */
+        private int findPending(List<Integer> candidates, MemorySegment page) {
+            if (candidates != null) {
+                for (int index : candidates) {
+                    if (out.asSlice((long) index * PAGE, PAGE).mismatch(page) == -1) {
+                        return index;
+                    }
                 }
             }
             return -1;
