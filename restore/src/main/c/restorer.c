@@ -248,6 +248,8 @@ static void read_own_maps(void)
 
 static const void *section_payload(const struct img_section *s) { return s + 1; }
 
+static void read_working_set(int from_files);
+
 /* Maps the header and metadata at META_BASE and indexes the sections, checking bounds. */
 static void load_metadata(const char *path)
 {
@@ -311,12 +313,14 @@ static void load_metadata(const char *path)
             (uint64_t)v->first_run + v->run_count > run_count ||
             (v->start < RESTORER_BASE + RESTORER_SIZE && v->end > RESTORER_BASE))
             die("image", "has an invalid mapping", 0);
+        uint64_t prev_end = v->start;           /* runs are sorted by start, not overlapping */
         for (uint32_t r = v->first_run; r < v->first_run + v->run_count; r++) {
             const struct img_run *run = &runs[r];
-            if (run->start < v->start || run->start + run->pages * PAGE > v->end ||
+            if (run->start < prev_end || run->start + run->pages * PAGE > v->end ||
                 run->data_offset < h.data_offset ||
                 run->data_offset + run->pages * PAGE > h.data_offset + h.data_size)
-                die("image", "has a page run outside its mapping or the data", 0);
+                die("image", "has a page run outside its mapping or the data, or out of order", 0);
+            prev_end = run->start + run->pages * PAGE;
         }
     }
     for (uint64_t i = 0; i < fd_count; i++)
@@ -326,6 +330,7 @@ static void load_metadata(const char *path)
         die("image", "has a working set outside its data", 0);
     if (proc->exe_file >= file_count)
         die("image", "has no executable file", 0);
+    read_working_set(0);                        /* the disk starts on the image's part now */
 }
 
 /* ---------- restore: address space ---------- */
@@ -499,41 +504,73 @@ static const struct img_vma *vma_at(uint64_t address)
     return 0;
 }
 
-#define READ_GAP (32 * PAGE)                    /* reading a small gap costs less than another request */
+#define READ_GAP (4 * PAGE)                     /* a gap this small is read rather than split off */
+
+/* Consecutive readahead requests on one file, merged while they are close and ascending. */
+struct reads {
+    int fd;
+    uint64_t from, to;
+};
+
+static void reads_flush(struct reads *r)
+{
+    if (r->fd > 0)
+        sys3(__NR_readahead, r->fd, r->from, r->to - r->from);
+    r->fd = -1;
+}
+
+static void reads_add(struct reads *r, int fd, uint64_t from, uint64_t to)
+{
+    if (r->fd == fd && from >= r->from && from <= r->to + READ_GAP) {
+        if (to > r->to)
+            r->to = to;
+        return;
+    }
+    reads_flush(r);
+    r->fd = fd;
+    r->from = from;
+    r->to = to;
+}
 
 /*
- * Reads the working set into the page cache with a few large requests: the image's part is one
- * contiguous range; the parts that come from mapped files (libraries) are read range by range,
- * nearby ranges merged. Page faults alone would read around every fault (read_ahead_kb is 8 MiB
- * on this machine kind) or page by page.
+ * Reads the working set into the page cache, exactly its pages (small gaps merged): with
+ * `from_files` 0 the pages stored in the image, from where their runs put them (the ordered
+ * layout keeps them close together); with 1 the others, from the mapped files (libraries), which
+ * must be open. readahead() only queues the reads; the disk works on them while the restore goes
+ * on. Page faults alone would read around every fault (read_ahead_kb is 8 MiB on this machine
+ * kind) or page by page.
  */
-static void read_working_set(void)
+static void read_working_set(int from_files)
 {
     if (prefetch_mode == PREFETCH_NONE || !ws_count)
         return;
-    if (ws_data && ws_data->bytes)
-        sys3(__NR_readahead, image_fd, ws_data->offset, ws_data->bytes);
-    int fd = -1;
-    uint64_t from = 0, to = 0;                  /* the file range gathered so far */
-    for (uint64_t i = 0; i <= ws_count; i++) {
-        const struct img_vma *v = i < ws_count ? vma_at(ws[i].start) : 0;
-        int next_fd = v && v->kind == VMA_FILE && !(v->flags & VMA_F_SHARED) ? file_fds[v->file] : -1;
-        uint64_t start = next_fd > 0 ? v->file_offset + (ws[i].start - v->start) : 0;
-        uint64_t end = start + (i < ws_count ? ws[i].pages * PAGE : 0);
-        if (fd > 0 && (next_fd != fd || start > to + READ_GAP || start < from)) {
-            sys3(__NR_readahead, fd, from, to - from);
-            fd = -1;
-        }
-        if (next_fd <= 0)
+    if (!from_files)                            /* other reads of the image (copied pages): no read-around */
+        sys4(__NR_fadvise64, image_fd, 0, 0, POSIX_FADV_RANDOM);
+    struct reads image = {-1, 0, 0}, file = {-1, 0, 0};
+    for (uint64_t i = 0; i < ws_count; i++) {
+        const struct img_vma *v = vma_at(ws[i].start);
+        if (!v)
             continue;
-        if (fd < 0) {
-            fd = next_fd;
-            from = start;
-            to = end;
-        } else if (end > to) {
-            to = end;
+        uint64_t at = ws[i].start, end = ws[i].start + ws[i].pages * PAGE;
+        int fd = from_files && v->kind == VMA_FILE && !(v->flags & VMA_F_SHARED) ? file_fds[v->file] : -1;
+        for (uint32_t r = v->first_run; r < v->first_run + v->run_count && at < end; r++) {
+            uint64_t run_end = runs[r].start + runs[r].pages * PAGE;
+            if (run_end <= at || runs[r].start >= end)
+                continue;                       /* runs are sorted by start: skip those before */
+            if (runs[r].start > at && fd > 0)   /* the part before this run comes from the file */
+                reads_add(&file, fd, v->file_offset + (at - v->start), v->file_offset + (runs[r].start - v->start));
+            uint64_t from = at > runs[r].start ? at : runs[r].start;
+            uint64_t to = end < run_end ? end : run_end;
+            if (!from_files)
+                reads_add(&image, image_fd, runs[r].data_offset + (from - runs[r].start),
+                          runs[r].data_offset + (to - runs[r].start));
+            at = to;
         }
+        if (at < end && fd > 0)
+            reads_add(&file, fd, v->file_offset + (at - v->start), v->file_offset + (end - v->start));
     }
+    reads_flush(&image);
+    reads_flush(&file);
 }
 
 /*
@@ -554,6 +591,22 @@ static void populate_working_set(void)
         if (IS_ERR(r) && write)
             sys3(__NR_madvise, ws[i].start, ws[i].pages * PAGE, MADV_POPULATE_READ);
     }
+}
+
+/*
+ * With a prefetch, what is left lazy is what the recorded invocations never touched: a fault
+ * there reads that page only (and a working-set page populated before its read completed waits
+ * for that read instead of starting another). With the kernel's read-around it would read ra_pages around it
+ * (read_ahead_kb: 8 MiB on this machine kind, the whole rest of a small image) on the request's
+ * critical path.
+ */
+static void no_read_around(void)
+{
+    if (prefetch_mode == PREFETCH_NONE || !ws_count)
+        return;
+    for (uint64_t i = 0; i < vma_count; i++)
+        if ((vmas[i].kind == VMA_FILE && !(vmas[i].flags & VMA_F_SHARED)) || vmas[i].run_count)
+            sys3(__NR_madvise, vmas[i].start, vmas[i].end - vmas[i].start, MADV_RANDOM);
 }
 
 /* Where the final stub will stage the page that holds the rt_sigreturn gadget. */
@@ -646,7 +699,7 @@ static void map_memory(void)
         if (v->advice & VMA_ADV_HUGEPAGE) sys3(__NR_madvise, v->start, len, MADV_HUGEPAGE);
         if (v->advice & VMA_ADV_NOHUGEPAGE) sys3(__NR_madvise, v->start, len, MADV_NOHUGEPAGE);
     }
-    read_working_set();                         /* while the mapped files are still open */
+    read_working_set(1);                        /* while the mapped files are still open */
     for (uint64_t i = 0; i < file_count; i++)
         if (file_fds[i] > 0) {
             sys1(__NR_close, file_fds[i]);
@@ -939,6 +992,7 @@ static __attribute__((noreturn)) void restore(void)
     anonymize_self();
     t_cleared = now_ns();
     map_memory();
+    no_read_around();
     populate_working_set();
     t_mapped = now_ns();
     restore_rlimits();

@@ -11,6 +11,9 @@ import org.eclipse.jetty.util.Fields;
  * style, and the request id that goes back in {@code x-amzn-RequestId}.
  */
 final class ApiRequest {
+    /** Bodies larger than this are not drained; their connection closes with the 413. */
+    private static final long DRAINED = 64L << 20;
+
     private final Request request;
     private final Map<String, String> params;
     private final JsonErrors.Style style;
@@ -49,18 +52,34 @@ final class ApiRequest {
         return requestId;
     }
 
-    /** The whole body, refused with 413 as soon as it is known to exceed {@code limit} bytes. */
+    /**
+     * The whole body, refused with 413 if it exceeds {@code limit} bytes. A body up to
+     * {@link #DRAINED} is read to its end first: a client still sending when the connection
+     * closes would lose the answer (many send the whole body before they read).
+     */
     byte[] body(int limit) throws IOException {
         long declared = request.getLength();
-        if (declared > limit) {
-            throw JsonErrors.tooLarge(style, limit);
-        }
         try (InputStream in = Request.asInputStream(request)) {
+            if (declared > limit) {
+                drain(in, declared);
+                throw JsonErrors.tooLarge(style, limit);
+            }
             byte[] bytes = in.readNBytes(limit + 1);
             if (bytes.length > limit) {
+                drain(in, declared);
                 throw JsonErrors.tooLarge(style, limit);
             }
             return bytes;
+        }
+    }
+
+    private static void drain(InputStream in, long declared) throws IOException {
+        if (declared <= DRAINED) {
+            long skipped = 0;
+            byte[] sink = new byte[64 * 1024];
+            for (int n; skipped <= DRAINED && (n = in.read(sink)) > 0; ) {
+                skipped += n;
+            }
         }
     }
 }

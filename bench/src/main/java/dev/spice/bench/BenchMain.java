@@ -1,6 +1,8 @@
 package dev.spice.bench;
 
+import dev.spice.bench.AblationBench.StepResult;
 import dev.spice.bench.FunctionBench.FunctionResult;
+import dev.spice.bench.MemoryBench.MemoryResult;
 import dev.spice.engine.Engine;
 import dev.spice.engine.EngineConfig;
 import java.io.IOException;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -42,6 +45,14 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--quick", description = "hello and one heavier function, 3 runs")
     boolean quick;
 
+    @Option(names = "--memory-instances", split = ",", description = "instance counts for the memory elasticity "
+            + "measurement (default: 1,4,16; with --quick 1,4; 0 to skip)")
+    List<Integer> memoryInstances;
+
+    @Option(names = "--ablation-runs", description = "runs per step of the ablation (lazy, +layout, +prefetch, "
+            + "+pre-copy) (default: 5; with --quick 2; 0 to skip)")
+    Integer ablationRuns;
+
     @Option(names = "--functions-dir", description = "where the function directories are (default: SPICE_HOME/functions)")
     Path functionsDir;
 
@@ -58,27 +69,57 @@ public final class BenchMain implements Callable<Integer> {
         Path dir = out != null ? out : Path.of("bench-results",
                 LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Files.createDirectories(dir);
-        int total = selected.size() * selectedModes.size() * runCount;
-        AtomicInteger done = new AtomicInteger();
+        List<Integer> counts = (memoryInstances != null ? memoryInstances : quick ? List.of(1, 4) : List.of(1, 4, 16))
+                .stream().filter(n -> n > 0).toList();
+        int stepRuns = ablationRuns != null ? ablationRuns : quick ? 2 : 5;
+        System.err.printf("spice bench: %d functions x %d modes x %d runs, memory with %s instances, ablation with %d "
+                + "runs -> %s%n", selected.size(), selectedModes.size(), runCount, counts, stepRuns, dir);
+        double diskRate = SystemProbes.sequentialReadBytesPerSecond(dir, quick ? 64L << 20 : 256L << 20);
+        System.err.printf(Locale.ROOT, "spice bench: this disk reads %.0f MB/s sequentially%n", diskRate / 1e6);
         List<FunctionResult> results = new ArrayList<>();
-        System.err.printf("spice bench: %d functions x %d modes x %d runs -> %s%n", selected.size(),
-                selectedModes.size(), runCount, dir);
+        List<MemoryResult> memory = new ArrayList<>();
+        Consumer<Measurement> progress = printer(selected.size() * selectedModes.size() * runCount);
         try (Engine engine = Engine.open(EngineConfig.defaults(dir.resolve("state")))) {
             CriuModes criu = selectedModes.stream().anyMatch(Mode::criu)
                     ? CriuModes.locate(engine, Path.of(System.getProperty("spice.home", ".")), dir.resolve("criu"))
                     : null;
             FunctionBench bench = new FunctionBench(engine, criu, System.err);
+            MemoryBench memoryBench = new MemoryBench(engine, System.err);
             for (BenchFunction f : selected) {
-                results.add(bench.measure(f, selectedModes, runCount, m -> System.err.printf(Locale.ROOT,
-                        "[%3d/%d] %-18s %-10s run %2d: %9.3f ms (%s)%s%n", done.incrementAndGet(), total, m.function(),
-                        m.mode().label(), m.run(), m.latencyNanos() / 1e6, m.path(), m.verified() ? "" : " UNVERIFIED")));
+                FunctionResult r = bench.measure(f, selectedModes, runCount, progress);
+                results.add(r);
+                List<Integer> fitting = counts.stream().filter(n -> n <= r.info().maxConcurrency()).toList();
+                if (fitting.size() < counts.size()) {
+                    System.err.printf("%s: max_concurrency %d, memory measured with %s instances only%n", f.name(),
+                            r.info().maxConcurrency(), fitting);
+                }
+                memory.addAll(memoryBench.measure(f, fitting));
             }
         }
-        Report report = new Report(Machine.describe(), selectedModes, runCount, results);
+        List<StepResult> ablation = new ArrayList<>();
+        if (stepRuns > 0) {
+            AblationBench steps = new AblationBench(dir.resolve("ablation"), System.err);
+            Consumer<Measurement> stepProgress = printer(selected.size() * AblationBench.Step.values().length * 2 * stepRuns);
+            for (BenchFunction f : selected) {
+                ablation.addAll(steps.measure(f, stepRuns, stepProgress));
+            }
+        }
+        Report report = new Report(Machine.describe(), selectedModes, runCount, results, diskRate, memory, ablation);
         report.write(dir);
         System.out.print(report.markdown());
         System.err.println("spice bench: results in " + dir.toAbsolutePath());
-        return results.stream().flatMap(r -> r.measurements().stream()).allMatch(Measurement::verified) ? 0 : 1;
+        boolean verified = results.stream().flatMap(r -> r.measurements().stream()).allMatch(Measurement::verified)
+                && memory.stream().allMatch(MemoryResult::verified)
+                && ablation.stream().flatMap(a -> a.result().measurements().stream()).allMatch(Measurement::verified);
+        return verified ? 0 : 1;
+    }
+
+    /** Prints each measurement as it is taken, numbered out of {@code total}. */
+    private static Consumer<Measurement> printer(int total) {
+        AtomicInteger done = new AtomicInteger();
+        return m -> System.err.printf(Locale.ROOT, "[%3d/%d] %-18s %-10s run %2d: %9.3f ms (%s)%s%n",
+                done.incrementAndGet(), total, m.function(), m.mode().label(), m.run(), m.latencyNanos() / 1e6, m.path(),
+                m.verified() ? "" : " UNVERIFIED");
     }
 
     private static List<BenchFunction> select(Path root, List<String> names) {

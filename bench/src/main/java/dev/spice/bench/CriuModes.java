@@ -6,6 +6,7 @@ import dev.spice.engine.Engine;
 import dev.spice.engine.RuntimeChannel;
 import dev.spice.engine.RuntimeSpec;
 import dev.spice.sys.Fds;
+import dev.spice.sys.proc.PageFaults;
 import dev.spice.sys.Processes;
 import dev.spice.sys.Spawner;
 import dev.spice.sys.proc.ProcFiles;
@@ -159,13 +160,15 @@ final class CriuModes {
             }
             Fds.close(log[0]);
             try (RuntimeChannel channel = new RuntimeChannel(responses[0], requests[1])) {
+                long[] faultsBefore = PageFaults.of(pid);
                 JsonNode result = invoke(channel, function.name(), RuntimeChannel.JSON.readTree(function.event()));
                 long answered = System.nanoTime();
+                long[] faults = PageFaults.since(pid, faultsBefore);
                 long diskRead = SystemProbes.diskReadBytes() - diskBefore;
                 long pss = SystemProbes.pss(pid);
                 boolean verified = result.path("ok").asBoolean() && result.path("payload").path("verified").asBoolean();
                 return new Measurement(function.name(), mode, run, answered - start, restored - start, 0, 0, 0, 0, 0, 0,
-                        answered - restored, pss, mode.cold() ? diskRead : 0, verified, "criu");
+                        answered - restored, pss, mode.cold() ? diskRead : 0, faults[0], faults[1], verified, "criu");
             } catch (RuntimeChannel.ClosedException | RuntimeChannel.TimeoutException e) {
                 throw new IllegalStateException("the CRIU-restored " + function.name() + " did not answer: "
                         + e.getMessage());

@@ -37,7 +37,12 @@ final class FunctionBench {
     /** Deploys the function, then measures {@code runs} rounds of {@code modes}. */
     FunctionResult measure(BenchFunction f, List<Mode> modes, int runs, Consumer<Measurement> each) {
         progress.printf("%s: deploying%n", f.name());
-        FunctionInfo info = engine.deploy(f.dir());
+        return measureDeployed(f, engine.deploy(f.dir()), modes, runs, each);
+    }
+
+    /** Measures {@code runs} rounds of {@code modes} of a function the engine has deployed. */
+    FunctionResult measureDeployed(BenchFunction f, FunctionInfo info, List<Mode> modes, int runs,
+            Consumer<Measurement> each) {
         if (info.snapshot() == null && modes.stream().anyMatch(m -> m == Mode.SPICE_HOT || m == Mode.SPICE_COLD)) {
             throw new IllegalStateException(f.name() + " has no snapshot: " + info.snapshotProblem());
         }
@@ -80,7 +85,8 @@ final class FunctionBench {
                 restored ? t.validation() : 0, restored ? t.processCreation() : 0, restored ? t.addressSpace() : 0,
                 restored ? t.memory() : 0, restored ? t.state() + t.report() : 0,
                 r.path() == InvocationPath.BOOTED ? r.timings().startNanos() : 0, r.timings().responseNanos(),
-                SystemProbes.pss(r.instancePid()), mode.cold() ? diskRead : 0, verified(r), r.path().label());
+                SystemProbes.pss(r.instancePid()), mode.cold() ? diskRead : 0, r.timings().minorFaults(),
+                r.timings().majorFaults(), verified(r), r.path().label());
     }
 
     /** A warm measurement needs an instance that already served a request. */
@@ -90,7 +96,7 @@ final class FunctionBench {
         }
     }
 
-    private InvocationResult invoke(BenchFunction f, InvokeOptions options) {
+    InvocationResult invoke(BenchFunction f, InvokeOptions options) {
         InvocationResult r = engine.invoke(f.name(), f.event(), options);
         if (r.functionError()) {
             throw new IllegalStateException(f.name() + " failed: " + new String(r.payload()));

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spice.bench.AblationBench.StepResult;
 import dev.spice.bench.FunctionBench.FunctionResult;
+import dev.spice.bench.MemoryBench.MemoryResult;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -25,12 +27,23 @@ final class Report {
     private final List<Mode> modes;
     private final int runs;
     private final List<FunctionResult> results;
+    private final double diskBytesPerSecond;
+    private final List<MemoryResult> memory;
+    private final List<StepResult> ablation;
 
-    Report(String machine, List<Mode> modes, int runs, List<FunctionResult> results) {
+    /**
+     * diskBytesPerSecond is the disk's sequential read rate measured in the same run (0 if not
+     * measured); memory and ablation may be empty.
+     */
+    Report(String machine, List<Mode> modes, int runs, List<FunctionResult> results, double diskBytesPerSecond,
+            List<MemoryResult> memory, List<StepResult> ablation) {
         this.machine = machine;
         this.modes = modes;
         this.runs = runs;
         this.results = results;
+        this.diskBytesPerSecond = diskBytesPerSecond;
+        this.memory = memory;
+        this.ablation = ablation;
     }
 
     void write(Path dir) {
@@ -51,7 +64,8 @@ final class Report {
 
     ObjectNode json() {
         ObjectNode root = JSON.createObjectNode();
-        root.put("created", Instant.now().toString()).put("machine", machine).put("runs", runs);
+        root.put("created", Instant.now().toString()).put("machine", machine).put("runs", runs)
+                .put("disk_read_mb_per_s", Math.round(diskBytesPerSecond / 1e6));
         ArrayNode modeNames = root.putArray("modes");
         modes.forEach(m -> modeNames.add(m.label()));
         ArrayNode functions = root.putArray("functions");
@@ -61,20 +75,12 @@ final class Report {
             f.put("image_bytes", r.info().snapshot() == null ? 0 : r.info().snapshot().imageBytes());
             f.put("capture_ms", r.info().snapshot() == null ? 0 : r.info().snapshot().captureTime().toMillis());
             f.put("criu_image_bytes", r.criuImageBytes());
+            f.put("working_set_pages", workingSetPages(r));
+            f.put("working_set_written_pages", r.info().snapshot() == null ? 0
+                    : r.info().snapshot().workingSetWrittenPages());
+            f.put("floor_ms", ms(floorNanos(r)));
             ObjectNode summary = f.putObject("summary");
-            for (Mode mode : modes) {
-                List<Measurement> ms = of(r, mode);
-                ObjectNode s = summary.putObject(mode.label());
-                s.put("median_ms", ms(Stats.median(ms, Measurement::latencyNanos)));
-                s.put("p90_ms", ms(Stats.quantile(ms, Measurement::latencyNanos, 0.9)));
-                s.put("restore_ms", ms(Stats.median(ms, Measurement::restoreNanos)));
-                s.put("boot_ms", ms(Stats.median(ms, Measurement::bootNanos)));
-                s.put("first_response_ms", ms(Stats.median(ms, Measurement::firstResponseNanos)));
-                s.put("pss_bytes", Stats.median(ms, Measurement::pssBytes));
-                s.put("disk_read_bytes", Stats.median(ms, Measurement::diskReadBytes));
-                s.put("all_verified", ms.stream().allMatch(Measurement::verified));
-                s.put("runs", ms.size());
-            }
+            summarize(summary, r.measurements(), modes);
             ArrayNode all = f.putArray("measurements");
             for (Measurement m : r.measurements()) {
                 all.addObject().put("mode", m.mode().label()).put("run", m.run()).put("path", m.path())
@@ -84,10 +90,41 @@ final class Report {
                         .put("address_space_ms", ms(m.addressSpaceNanos())).put("memory_ms", ms(m.memoryNanos()))
                         .put("state_ms", ms(m.stateNanos())).put("boot_ms", ms(m.bootNanos()))
                         .put("first_response_ms", ms(m.firstResponseNanos())).put("pss_bytes", m.pssBytes())
-                        .put("disk_read_bytes", m.diskReadBytes()).put("verified", m.verified());
+                        .put("disk_read_bytes", m.diskReadBytes()).put("minor_faults", m.minorFaults())
+                        .put("major_faults", m.majorFaults()).put("verified", m.verified());
             }
         }
+        ArrayNode mem = root.putArray("memory");
+        for (MemoryResult m : memory) {
+            mem.addObject().put("function", m.function()).put("path", m.path()).put("instances", m.instances())
+                    .put("pss_bytes_per_instance", m.medianPss()).put("pss_bytes_total", m.totalPss())
+                    .put("rss_bytes_per_instance", m.medianRss()).put("private_bytes_per_instance", m.medianPrivate())
+                    .put("verified", m.verified());
+        }
+        ArrayNode steps = root.putArray("ablation");
+        for (StepResult a : ablation) {
+            ObjectNode step = steps.addObject().put("function", a.result().name()).put("step", a.step().label);
+            summarize(step.putObject("summary"), a.result().measurements(), List.of(Mode.SPICE_HOT, Mode.SPICE_COLD));
+        }
         return root;
+    }
+
+    private static void summarize(ObjectNode summary, List<Measurement> measurements, List<Mode> modes) {
+        for (Mode mode : modes) {
+            List<Measurement> ms = measurements.stream().filter(m -> m.mode() == mode).toList();
+            ObjectNode s = summary.putObject(mode.label());
+            s.put("median_ms", ms(Stats.median(ms, Measurement::latencyNanos)));
+            s.put("p90_ms", ms(Stats.quantile(ms, Measurement::latencyNanos, 0.9)));
+            s.put("restore_ms", ms(Stats.median(ms, Measurement::restoreNanos)));
+            s.put("boot_ms", ms(Stats.median(ms, Measurement::bootNanos)));
+            s.put("first_response_ms", ms(Stats.median(ms, Measurement::firstResponseNanos)));
+            s.put("pss_bytes", Stats.median(ms, Measurement::pssBytes));
+            s.put("disk_read_bytes", Stats.median(ms, Measurement::diskReadBytes));
+            s.put("minor_faults", Stats.median(ms, Measurement::minorFaults));
+            s.put("major_faults", Stats.median(ms, Measurement::majorFaults));
+            s.put("all_verified", ms.stream().allMatch(Measurement::verified));
+            s.put("runs", ms.size());
+        }
     }
 
     String markdown() {
@@ -128,7 +165,89 @@ final class Report {
             md.append(String.format(Locale.ROOT, " %.1f MiB |%n",
                     med(of(r, Mode.SPICE_COLD), Measurement::diskReadBytes) / 1048576.0));
         }
+        appendTargets(md);
+        appendMemory(md);
+        appendAblation(md);
         return md.toString();
+    }
+
+    /** The targets side by side with what this run measured. */
+    private void appendTargets(StringBuilder md) {
+        md.append(String.format(Locale.ROOT, "%nFirst invocation and the floor (medians). The floor is warm + the "
+                + "working set's bytes read sequentially from this disk at %.0f MB/s (measured in this run, page "
+                + "cache dropped). Faults are the instance's minor/major page faults during its first invocation.%n%n",
+                diskBytesPerSecond / 1e6));
+        md.append("| function | working set | floor | spice-cold / floor | criu-cold / spice-cold | spice-hot restore "
+                + "| spice-hot first response / warm | faults spice-hot | faults spice-cold | faults criu-cold |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (FunctionResult r : results) {
+            long floor = floorNanos(r);
+            long cold = med(of(r, Mode.SPICE_COLD), Measurement::latencyNanos);
+            long criuCold = med(of(r, Mode.CRIU_COLD), Measurement::latencyNanos);
+            long warmResponse = med(of(r, Mode.WARM), Measurement::firstResponseNanos);
+            md.append(String.format(Locale.ROOT, "| %s | %.1f MiB | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+                    r.name(), workingSetPages(r) * 4096 / 1048576.0, floor > 0 ? fmt(floor) : "-",
+                    ratio(cold, floor), ratio(criuCold, cold), fmt(med(of(r, Mode.SPICE_HOT), Measurement::restoreNanos)),
+                    ratio(med(of(r, Mode.SPICE_HOT), Measurement::firstResponseNanos), warmResponse),
+                    faults(of(r, Mode.SPICE_HOT)), faults(of(r, Mode.SPICE_COLD)), faults(of(r, Mode.CRIU_COLD))));
+        }
+    }
+
+    private void appendMemory(StringBuilder md) {
+        if (memory.isEmpty()) {
+            return;
+        }
+        md.append("\nMemory elasticity: N instances started at once, each measured after its first invocation while "
+                + "all N are alive (medians per instance; total is the sum of PSS).\n\n"
+                + "| function | instances | started | PSS per instance | PSS total | RSS per instance "
+                + "| private per instance |\n|---|---:|---|---:|---:|---:|---:|\n");
+        for (MemoryResult m : memory) {
+            md.append(String.format(Locale.ROOT, "| %s | %d | %s | %.1f MiB | %.1f MiB | %.1f MiB | %.1f MiB |%s%n",
+                    m.function(), m.instances(), m.path(), m.medianPss() / 1048576.0, m.totalPss() / 1048576.0,
+                    m.medianRss() / 1048576.0, m.medianPrivate() / 1048576.0, m.verified() ? "" : " UNVERIFIED"));
+        }
+    }
+
+    private void appendAblation(StringBuilder md) {
+        if (ablation.isEmpty()) {
+            return;
+        }
+        md.append("\nAblation: each step adds one optimization to the one above (medians, ms; faults minor/major of "
+                + "the first invocation).\n\n| function | step | spice-hot | spice-hot restore | spice-cold "
+                + "| spice-cold restore | spice-cold first response | faults spice-cold | disk read spice-cold |\n"
+                + "|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (StepResult a : ablation) {
+            List<Measurement> hot = of(a.result(), Mode.SPICE_HOT);
+            List<Measurement> cold = of(a.result(), Mode.SPICE_COLD);
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %.1f MiB |%s%n",
+                    a.result().name(), a.step().label, fmt(med(hot, Measurement::latencyNanos)),
+                    fmt(med(hot, Measurement::restoreNanos)), fmt(med(cold, Measurement::latencyNanos)),
+                    fmt(med(cold, Measurement::restoreNanos)), fmt(med(cold, Measurement::firstResponseNanos)),
+                    faults(cold), med(cold, Measurement::diskReadBytes) / 1048576.0,
+                    a.result().measurements().stream().allMatch(Measurement::verified) ? "" : " UNVERIFIED"));
+        }
+    }
+
+    private static long workingSetPages(FunctionResult r) {
+        return r.info().snapshot() == null ? 0 : r.info().snapshot().workingSetPages();
+    }
+
+    /** warm + the working set read sequentially from this disk; 0 without the numbers for it. */
+    private long floorNanos(FunctionResult r) {
+        List<Measurement> warm = of(r, Mode.WARM);
+        if (warm.isEmpty() || diskBytesPerSecond <= 0 || workingSetPages(r) == 0) {
+            return 0;
+        }
+        return med(warm, Measurement::latencyNanos) + (long) (workingSetPages(r) * 4096 / diskBytesPerSecond * 1e9);
+    }
+
+    private static String ratio(long a, long b) {
+        return a > 0 && b > 0 ? String.format(Locale.ROOT, "%.2fx", (double) a / b) : "-";
+    }
+
+    private static String faults(List<Measurement> ms) {
+        return ms.isEmpty() || med(ms, Measurement::minorFaults) < 0 ? "-"
+                : med(ms, Measurement::minorFaults) + " / " + med(ms, Measurement::majorFaults);
     }
 
     private static long med(List<Measurement> ms, ToLongFunction<Measurement> f) {

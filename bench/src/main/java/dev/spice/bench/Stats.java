@@ -1,5 +1,6 @@
 package dev.spice.bench;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.ToLongFunction;
 
@@ -18,11 +19,17 @@ final class Stats {
     }
 
     static long median(List<Measurement> ms, ToLongFunction<Measurement> f) {
-        long[] values = ms.stream().mapToLong(f).sorted().toArray();
+        return median(ms.stream().mapToLong(f).toArray());
+    }
+
+    /** The median (mean of the middle two for an even count); 0 for no values. */
+    static long median(long[] values) {
         if (values.length == 0) {
             return 0;
         }
-        int n = values.length;
-        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 }

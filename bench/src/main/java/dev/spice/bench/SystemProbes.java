@@ -3,8 +3,13 @@ package dev.spice.bench;
 import dev.spice.sys.Syscall;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.concurrent.ThreadLocalRandom;
 
 /** What the benchmarks read from the system: page cache control, disk reads, memory of a process. */
 final class SystemProbes {
@@ -42,16 +47,79 @@ final class SystemProbes {
 
     /** The proportional set size of a process (its share of every page it maps), or 0 if gone. */
     static long pss(int pid) {
+        return memory(pid).pss();
+    }
+
+    /** What a process maps, from /proc/PID/smaps_rollup; all 0 if it is gone. */
+    static MemoryUse memory(int pid) {
+        long pss = 0;
+        long rss = 0;
+        long own = 0;
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "smaps_rollup"))) {
+                long bytes = line.endsWith(" kB") ? Long.parseLong(line.replaceAll("\\D+", "")) * 1024 : 0;
                 if (line.startsWith("Pss:")) {
-                    return Long.parseLong(line.replaceAll("\\D+", "")) * 1024;
+                    pss = bytes;
+                } else if (line.startsWith("Rss:")) {
+                    rss = bytes;
+                } else if (line.startsWith("Private_Clean:") || line.startsWith("Private_Dirty:")) {
+                    own += bytes;
                 }
             }
         } catch (IOException e) {
-            return 0;
+            return new MemoryUse(0, 0, 0);
         }
-        return 0;
+        return new MemoryUse(pss, rss, own);
+    }
+
+    /** Proportional set size, resident set size, and the pages no other process maps, in bytes. */
+    record MemoryUse(long pss, long rss, long privateBytes) {}
+
+    /**
+     * How fast this machine's disk reads a file sequentially through the page cache (readahead
+     * included), in bytes per second: writes {@code bytes} of random data under {@code dir},
+     * drops the page cache, reads it back in 1 MiB requests; the median of three reads.
+     */
+    static double sequentialReadBytesPerSecond(Path dir, long bytes) {
+        Path file = dir.resolve("disk-probe.bin");
+        try {
+            Files.createDirectories(dir);
+            ByteBuffer block = ByteBuffer.allocateDirect(1 << 20);
+            byte[] random = new byte[block.capacity()];
+            try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                for (long written = 0; written < bytes; written += block.capacity()) {
+                    ThreadLocalRandom.current().nextBytes(random);
+                    block.clear().put(random).flip();
+                    while (block.hasRemaining()) {
+                        out.write(block);
+                    }
+                }
+                out.force(true);
+            }
+            double[] rates = new double[3];
+            for (int i = 0; i < rates.length; i++) {
+                dropCaches();
+                long start = System.nanoTime();
+                long read = 0;
+                try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+                    for (int n; (n = in.read(block.clear())) > 0; ) {
+                        read += n;
+                    }
+                }
+                rates[i] = read / ((System.nanoTime() - start) / 1e9);
+            }
+            Arrays.sort(rates);
+            return rates[1];
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot measure the disk's read rate in " + dir, e);
+        } finally {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                // a leftover probe file in the results directory is harmless
+            }
+        }
     }
 
     static int cpus() {

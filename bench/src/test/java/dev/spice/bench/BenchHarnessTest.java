@@ -50,7 +50,32 @@ class BenchHarnessTest {
                 default -> "restored";
             });
         });
-        assertThat(Files.readString(out.resolve("results.md"))).contains("| hello |", "spice-cold");
+        assertThat(results.get("disk_read_mb_per_s").asLong()).isPositive();
+        assertThat(hello.get("working_set_pages").asLong()).isPositive();
+        assertThat(hello.get("floor_ms").asDouble()).isGreaterThan(hello.get("summary").get("warm").get("median_ms").asDouble());
+        assertThat(hello.get("summary").get("spice-cold").get("minor_faults").asLong()).isNotNegative();
+
+        JsonNode memory = results.get("memory");
+        assertThat(memory).extracting(m -> m.get("instances").asInt() + " " + m.get("path").asText())
+                .containsExactly("1 restored", "1 booted", "4 restored", "4 booted");
+        assertThat(memory).allSatisfy(m -> {
+            assertThat(m.get("verified").asBoolean()).isTrue();
+            assertThat(m.get("pss_bytes_per_instance").asLong()).isPositive()
+                    .isLessThanOrEqualTo(m.get("rss_bytes_per_instance").asLong());
+            assertThat(m.get("pss_bytes_total").asLong()).isGreaterThanOrEqualTo(m.get("pss_bytes_per_instance").asLong());
+        });
+
+        JsonNode ablation = results.get("ablation");
+        assertThat(ablation).extracting(a -> a.get("step").asText())
+                .containsExactly("lazy", "+layout", "+prefetch", "+pre-copy");
+        assertThat(ablation).allSatisfy(a -> {
+            for (String mode : List.of("spice-hot", "spice-cold")) {
+                assertThat(a.get("summary").get(mode).get("runs").asInt()).isEqualTo(2);
+                assertThat(a.get("summary").get(mode).get("all_verified").asBoolean()).isTrue();
+            }
+        });
+        assertThat(Files.readString(out.resolve("results.md"))).contains("| hello |", "spice-cold", "floor",
+                "Memory elasticity", "| hello | +pre-copy |");
         assertThat(Files.readString(out.resolve("chart.svg"))).startsWith("<svg").contains("hello", "spice-hot");
     }
 }

@@ -12,6 +12,7 @@ import dev.spice.restore.RestoreFailedException;
 import dev.spice.restore.RestoreTimings;
 import dev.spice.sys.ErrnoException;
 import dev.spice.sys.Fds;
+import dev.spice.sys.proc.PageFaults;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;

@@ -121,12 +121,15 @@ public final class ImageReader {
             if (v.firstRun() < 0 || v.runCount() < 0 || (long) v.firstRun() + v.runCount() > c.runs().size()) {
                 throw new ImageFormatException("image " + path + " has a mapping with unknown page runs");
             }
+            long prevRunEnd = v.start();
             for (PageRun r : c.runsOf(v)) {
-                if (r.start() < v.start() || r.start() + r.bytes() > v.end() || r.dataOffset() < header.dataOffset()
+                if (r.start() < prevRunEnd || r.start() + r.bytes() > v.end() || r.dataOffset() < header.dataOffset()
                         || r.dataOffset() % ImageFormat.PAGE_SIZE != 0
                         || r.dataOffset() + r.bytes() > header.dataOffset() + header.dataSize()) {
-                    throw new ImageFormatException("image " + path + " has a page run outside its mapping or data");
+                    throw new ImageFormatException("image " + path + " has a page run outside its mapping or data, "
+                            + "or out of order");
                 }
+                prevRunEnd = r.start() + r.bytes();
             }
         }
         for (FdRecord f : c.fds()) {
