@@ -292,6 +292,7 @@ public final class Engine implements AutoCloseable {
             try {
                 instance = options.forceBoot() ? factory.boot(d) : startInstance(d);
             } catch (RuntimeException e) {
+                factory.replenish();
                 f.pool().startFailed();
                 metrics.failed(name, "runtime");
                 throw e;
@@ -308,6 +309,9 @@ public final class Engine implements AutoCloseable {
         Outcome o = call(instance, event, d.manifest(), instance.takeReseed());
         long answered = System.nanoTime();
         long[] faults = faultsBefore == null ? new long[] {-1, -1} : PageFaults.since(instance.process().pid(), faultsBefore);
+        if (lease.isNew() && !options.forceBoot()) {
+            factory.replenish();                // the restore took a zygote (if it got one)
+        }
         if (o.failure == null) {
             f.pool().release(instance);
         } else {

@@ -45,27 +45,42 @@ final class InstanceFactory {
         return live;
     }
 
-    /** Restores the deployment's snapshot, in a ready zygote when there is one. */
+    /** Restores the deployment's snapshot, in a ready zygote when there is one (see {@link #replenish}). */
     Instance restore(Deployment d) {
         return restore(d, prefetch);
     }
 
     Instance restore(Deployment d, Prefetch mode) {
-        ZygotePool.Prepared z = zygotes.take();
+        long limit = (long) d.manifest().memoryMb() << 20;
+        ZygotePool.Prepared z = zygotes.take(limit);
         if (z == null) {
-            return start(d, InvocationPath.RESTORED, mode);
+            try {
+                return start(d, InvocationPath.RESTORED, mode);
+            } finally {
+                zygotes.refill();
+            }
         }
         try {
-            cgroups.setLimit(z.cgroup(), (long) d.manifest().memoryMb() << 20);
+            if (z.limit() != limit) {
+                cgroups.setLimit(z.cgroup(), limit);
+            }
             LaunchedProcess p = z.zygote().restore(d.snapshot(), mode);
             String id = d.name() + "-" + z.id();
-            LogDrain.start(FdStreams.input(z.log()), id);
+            z.log().rename(id);
             return register(new Instance(id, d, InvocationPath.RESTORED, p, new RuntimeChannel(z.socket()), z.cgroup(),
                     cgroups, live));
         } catch (RuntimeException e) {
             zygotes.discard(z);
             throw e;
         }
+    }
+
+    /**
+     * Prepares zygotes for the restores to come. Called once the restored instance has answered:
+     * preparing one while a restore or its first invocation runs would take CPU from them.
+     */
+    void replenish() {
+        zygotes.refill();
     }
 
     private Instance register(Instance i) {

@@ -16,17 +16,29 @@ import org.slf4j.LoggerFactory;
 final class LogDrain {
     private static final Logger LOG = LoggerFactory.getLogger("spice.function");
 
-    private LogDrain() {}
+    private volatile String instance;
 
-    static void start(InputStream in, String instance) {
+    private LogDrain(String instance) {
+        this.instance = instance;
+    }
+
+    /** Drains {@code in} until its end, then closes it; lines are logged under {@code instance}. */
+    static LogDrain start(InputStream in, String instance) {
+        LogDrain drain = new LogDrain(instance);
         Thread.ofPlatform().daemon().name("drain-" + instance).start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null;) {
-                    LOG.info("[{}] {}", instance, line);
+                    LOG.info("[{}] {}", drain.instance, line);
                 }
             } catch (IOException e) {
-                LOG.debug("[{}] output closed: {}", instance, e.getMessage());
+                LOG.debug("[{}] output closed: {}", drain.instance, e.getMessage());
             }
         });
+        return drain;
+    }
+
+    /** Logs what follows under another name (a zygote's drain, once it becomes an instance). */
+    void rename(String name) {
+        instance = name;
     }
 }

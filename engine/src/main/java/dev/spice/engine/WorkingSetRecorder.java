@@ -55,6 +55,7 @@ final class WorkingSetRecorder {
                     scan(instance.process().pid(), vmas, pages);
                 } finally {
                     instance.kill();
+                    factory.replenish();
                 }
             }
             if (pages.size() == before && pages.values().stream().filter(w -> w).count() == writtenBefore) {

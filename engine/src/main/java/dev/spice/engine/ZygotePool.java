@@ -4,6 +4,7 @@ import dev.spice.restore.LaunchOptions;
 import dev.spice.restore.Launcher;
 import dev.spice.restore.Prefetch;
 import dev.spice.restore.Zygote;
+import dev.spice.sys.FdStreams;
 import dev.spice.sys.Fds;
 import java.nio.file.Path;
 import java.util.Map;
@@ -23,11 +24,11 @@ import org.slf4j.LoggerFactory;
  */
 final class ZygotePool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ZygotePool.class);
-    /** The cgroup limit while a zygote waits; the instance's own limit is set when it is taken. */
-    private static final long WAITING_LIMIT = 64L << 20;
-
-    /** A zygote and our ends of its socket and log pipe. */
-    record Prepared(String id, Zygote zygote, int socket, int log, Path cgroup) {}
+    /**
+     * A zygote, our end of its socket, the drain of its log pipe (which owns that pipe), its
+     * memory cgroup and that cgroup's limit.
+     */
+    record Prepared(String id, Zygote zygote, int socket, LogDrain log, Path cgroup, long limit) {}
 
     private final int target;
     private final MemoryCgroups cgroups;
@@ -36,6 +37,8 @@ final class ZygotePool implements AutoCloseable {
     private final ExecutorService filler = Executors.newSingleThreadExecutor(
             r -> Thread.ofPlatform().daemon().name("spice-zygotes").unstarted(r));
     private final AtomicLong counter = new AtomicLong();
+    /** The limit new zygotes get: the last one asked for, so that a take rarely has to change it. */
+    private volatile long limit = 128L << 20;
     private volatile boolean closed;
 
     ZygotePool(int target, MemoryCgroups cgroups, int lifelineRead) {
@@ -45,14 +48,18 @@ final class ZygotePool implements AutoCloseable {
         refill();
     }
 
-    /** A ready zygote, or null if none is ready yet. */
-    Prepared take() {
-        Prepared p = ready.poll();
-        refill();
-        return p;
+    /**
+     * A ready zygote, or null if none is ready yet; later ones get the memory limit {@code wanted}.
+     * The caller calls {@link #refill} once its restore is done: preparing the next zygote while
+     * it runs would take CPU from it.
+     */
+    Prepared take(long wanted) {
+        limit = wanted;
+        return ready.poll();
     }
 
-    private void refill() {
+    /** Prepares zygotes in the background until {@code target} are ready. */
+    void refill() {
         if (target == 0 || closed) {
             return;
         }
@@ -72,11 +79,13 @@ final class ZygotePool implements AutoCloseable {
         String id = "zygote-" + counter.incrementAndGet() + "-" + ProcessHandle.current().pid();
         int[] socket = Fds.socketPair();
         int[] log = Fds.pipe();
-        Path cgroup = cgroups.create(id, WAITING_LIMIT);
+        long cgroupLimit = limit;
+        Path cgroup = cgroups.create(id, cgroupLimit);
         try {
             Zygote z = Launcher.zygote(new LaunchOptions(Map.of(0, socket[1], 1, log[1], 2, log[1]), false, cgroup,
                     lifelineRead, Prefetch.NONE));
-            return new Prepared(id, z, socket[0], log[0], cgroup);
+            // Started now, not on the restore's path: a thread start costs a few hundred microseconds.
+            return new Prepared(id, z, socket[0], LogDrain.start(FdStreams.input(log[0]), id), cgroup, cgroupLimit);
         } catch (RuntimeException e) {
             Fds.close(socket[0]);
             Fds.close(log[0]);
@@ -90,9 +99,8 @@ final class ZygotePool implements AutoCloseable {
 
     /** Ends a zygote that will not be used. */
     void discard(Prepared p) {
-        p.zygote().close();
+        p.zygote().close();                     // its processes end, so the log drain sees the end
         Fds.close(p.socket());
-        Fds.close(p.log());
         cgroups.remove(p.cgroup());
     }
 
