@@ -3,14 +3,18 @@ package dev.spice.cli;
 import dev.spice.restore.LaunchedProcess;
 import dev.spice.restore.LaunchOptions;
 import dev.spice.restore.Launcher;
+import dev.spice.restore.Prefetch;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -34,13 +38,31 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--timings", description = "print where the restore spent its time to stderr")
     boolean timings;
 
+    @Option(names = "--prefetch", defaultValue = "FULL", description = "what to do with the image's working set "
+            + "before the process runs: NONE (map lazily), READ (read and map it), FULL (also copy the pages it "
+            + "writes; default)", converter = PrefetchConverter.class)
+    Prefetch prefetch;
+
+    /** Accepts the user-facing modes only (RECORD is the engine's). */
+    static final class PrefetchConverter implements ITypeConverter<Prefetch> {
+        @Override
+        public Prefetch convert(String value) {
+            return switch (value.toUpperCase(Locale.ROOT)) {
+                case "NONE" -> Prefetch.NONE;
+                case "READ" -> Prefetch.READ;
+                case "FULL" -> Prefetch.FULL;
+                default -> throw new TypeConversionException("expected none, read or full, not '" + value + "'");
+            };
+        }
+    }
+
     @Override
     public Integer call() {
         if (pidFile != null && !detach) {
             throw new ParameterException(spec.commandLine(), "--pid-file needs --detach");
         }
         LaunchedProcess p = Launcher.restore(image,
-                detach ? LaunchOptions.detached(Map.of()) : LaunchOptions.attached(Map.of()));
+                new LaunchOptions(Map.of(), detach, null, -1, prefetch));
         if (timings) {
             spec.commandLine().getErr().println("spice: restored PID " + p.pid() + ": " + p.timings());
         }

@@ -51,7 +51,8 @@ class CommandLineTest {
                 "data.bin (flags 02100000, offset 12345)");
 
         Path pidFile = dir.resolve("restored.pid");
-        Run restore = spice("restore", "--image", image.toString(), "--detach", "--pid-file", pidFile.toString());
+        Run restore = spice("restore", "--image", image.toString(), "--detach", "--pid-file", pidFile.toString(),
+                "--prefetch", "none");
         assertThat(restore.code()).as(restore.err()).isZero();
         int pid = Integer.parseInt(Files.readString(pidFile).strip());
         int init = (int) ProcStatus.read(pid).number("PPid");
@@ -93,5 +94,8 @@ class CommandLineTest {
         Run pidFileAlone = spice("restore", "--image", "x.img", "--pid-file", "p");
         assertThat(pidFileAlone.code()).isEqualTo(2);
         assertThat(pidFileAlone.err()).contains("--pid-file needs --detach");
+        Run badPrefetch = spice("restore", "--image", "x.img", "--prefetch", "record");
+        assertThat(badPrefetch.code()).isEqualTo(2);
+        assertThat(badPrefetch.err()).contains("expected none, read or full, not 'record'");
     }
 }
