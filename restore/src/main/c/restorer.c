@@ -330,8 +330,7 @@ static void load_metadata(const char *path)
         die("image", "has a working set outside its data", 0);
     if (proc->exe_file >= file_count)
         die("image", "has no executable file", 0);
-    read_working_set(0);                        /* the disk starts on the image's part now, */
-    read_working_set(1);                        /* and on the files' while the next ones open */
+    read_working_set(0);                        /* the disk starts on the image's part now */
 }
 
 /* ---------- restore: address space ---------- */
@@ -536,12 +535,14 @@ static void reads_add(struct reads *r, int fd, uint64_t from, uint64_t to)
 /*
  * Reads the working set into the page cache, exactly its pages (small gaps merged): with
  * `from_files` 0 the pages stored in the image, from where their runs put them (the ordered
- * layout keeps them close together); with 1 the others, from the mapped files (libraries),
- * opening each (checked, kept for map_memory) when its first range comes up, so the reads of one
- * file proceed while the next one's directory and inode are looked up. readahead() only queues
- * the reads; the disk works on them while the restore goes on. Page faults alone would read
- * around every fault (read_ahead_kb is 8 MiB on this machine kind) or page by page. Runs in the
- * init, before the restored process is cloned; the clone inherits the open files.
+ * layout keeps them close together), queued by the init as soon as it has the metadata; with 1
+ * the others, from the mapped files (libraries), once map_memory has opened them. readahead()
+ * only queues the reads; the disk works on them while the restore goes on. Page faults alone
+ * would read around every fault (read_ahead_kb is 8 MiB on this machine kind) or page by page.
+ *
+ * Measured and rejected: opening the files and queuing their reads in the init too. The path
+ * lookups (directory and inode blocks) then wait behind megabytes of queued data, and the
+ * mapping no longer overlaps the image's reads: cold restores took up to twice as long.
  */
 static void read_working_set(int from_files)
 {
@@ -555,8 +556,7 @@ static void read_working_set(int from_files)
         if (!v)
             continue;
         uint64_t at = ws[i].start, end = ws[i].start + ws[i].pages * PAGE;
-        int fd = from_files && v->kind == VMA_FILE && !(v->flags & VMA_F_SHARED) ? open_file(v->file, O_RDONLY, 1)
-                                                                                 : -1;
+        int fd = from_files && v->kind == VMA_FILE && !(v->flags & VMA_F_SHARED) ? file_fds[v->file] : -1;
         for (uint32_t r = v->first_run; r < v->first_run + v->run_count && at < end; r++) {
             uint64_t run_end = runs[r].start + runs[r].pages * PAGE;
             if (run_end <= at || runs[r].start >= end)
@@ -703,6 +703,7 @@ static void map_memory(void)
         if (v->advice & VMA_ADV_HUGEPAGE) sys3(__NR_madvise, v->start, len, MADV_HUGEPAGE);
         if (v->advice & VMA_ADV_NOHUGEPAGE) sys3(__NR_madvise, v->start, len, MADV_NOHUGEPAGE);
     }
+    read_working_set(1);                        /* while the mapped files are still open */
     for (uint64_t i = 0; i < file_count; i++)
         if (file_fds[i] > 0) {
             sys1(__NR_close, file_fds[i]);
@@ -1087,19 +1088,6 @@ static void await_command(void)
     load_metadata(path);
 }
 
-/* The image and the files opened for the prefetch, once a child has its own copies of them. */
-static void close_image_files(void)
-{
-    if (image_fd >= 0)
-        sys1(__NR_close, image_fd);
-    image_fd = -1;
-    for (uint64_t i = 0; i < file_count; i++)
-        if (file_fds[i] > 0) {
-            sys1(__NR_close, file_fds[i]);
-            file_fds[i] = 0;
-        }
-}
-
 static __attribute__((noreturn)) void init(void)
 {
     t_init = now_ns();
@@ -1127,7 +1115,8 @@ static __attribute__((noreturn)) void init(void)
         exec_child();
     }
     sys1(__NR_close, status_fd);
-    close_image_files();
+    if (image_fd >= 0)
+        sys1(__NR_close, image_fd);
     sys1(__NR_close, hostproc_fd);
     for (;;) {                                  /* reap everything; leave with the process */
         int status = 0;
@@ -1247,7 +1236,8 @@ __attribute__((noreturn, used)) void restorer_main(long *sp)
     if (child == 0)
         init();
     sys1(__NR_close, status_fd);
-    close_image_files();
+    if (image_fd >= 0)                          /* the init has its own copy */
+        sys1(__NR_close, image_fd);
     if (command_fd >= 0)
         sys1(__NR_close, command_fd);
     if (detach)
