@@ -12,7 +12,7 @@ port=${SPICE_DEMO_PORT:-9876}
 export SPICE_ENDPOINT="http://127.0.0.1:$port"
 "$spice" serve --port "$port" --state-dir "$state" >"$state/serve.log" 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$state"' EXIT
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; rm -rf "$state"' EXIT
 for _ in $(seq 100); do curl -sf "$SPICE_ENDPOINT/healthz" >/dev/null && break; sleep 0.1; done
 curl -sf "$SPICE_ENDPOINT/healthz" >/dev/null || { cat "$state/serve.log"; exit 1; }
 
