@@ -5,16 +5,14 @@ import dev.spice.engine.Engine;
 import dev.spice.engine.EngineConfig;
 import dev.spice.engine.FunctionInfo;
 import dev.spice.restore.Prefetch;
+import dev.spice.sys.FileTrees;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * The optimizations one at a time (docs/ablation.md): each step adds one to the previous and is
@@ -72,20 +70,11 @@ final class AblationBench {
             }
             return results;
         } finally {
-            delete(state);
-        }
-    }
-
-    private static void delete(Path tree) {
-        if (!Files.exists(tree)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(tree)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
+            try {
+                FileTrees.delete(state);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot remove " + state, e);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove " + tree, e);
         }
     }
 

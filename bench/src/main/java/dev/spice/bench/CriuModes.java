@@ -5,10 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spice.engine.Engine;
 import dev.spice.engine.RuntimeChannel;
 import dev.spice.engine.RuntimeSpec;
+import dev.spice.sys.FileTrees;
 import dev.spice.sys.Fds;
-import dev.spice.sys.proc.PageFaults;
 import dev.spice.sys.Processes;
 import dev.spice.sys.Spawner;
+import dev.spice.sys.proc.PageFaults;
 import dev.spice.sys.proc.ProcFiles;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -96,7 +97,7 @@ final class CriuModes {
             for (int fd = 0; fd < 3; fd++) {
                 links.add(ProcFiles.readLink(pid, "fd/" + fd));
             }
-            deleteTree(images);
+            FileTrees.delete(images);
             Files.createDirectories(images);
             run(List.of(criu.toString(), "dump", "--no-default-config", "-t", Integer.toString(pid), "-D",
                     images.toString(), "-o", "dump.log"), Map.of(), "dump of " + f.name());
@@ -196,7 +197,7 @@ final class CriuModes {
         @Override
         public void close() {
             try {
-                deleteTree(images);
+                FileTrees.delete(images);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -230,16 +231,6 @@ final class CriuModes {
         if (exit != 0) {
             throw new IllegalStateException("criu " + what + " failed with exit status " + exit + " (see the log in "
                     + work + ")");
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path p : files.sorted((a, b) -> b.compareTo(a)).toList()) {
-                    Files.delete(p);
-                }
-            }
         }
     }
 }

@@ -1,16 +1,12 @@
 package dev.spice.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.spice.restore.LaunchOptions;
 import dev.spice.restore.LaunchedProcess;
 import dev.spice.restore.Launcher;
 import dev.spice.restore.Prefetch;
 import dev.spice.sys.FdStreams;
-import dev.spice.sys.Fds;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -113,25 +109,13 @@ final class InstanceFactory {
 
     private Instance start(Deployment d, InvocationPath path, Prefetch mode) {
         String id = d.name() + "-" + counter.incrementAndGet() + "-" + ProcessHandle.current().pid();
-        int[] socket = Fds.socketPair();
-        int[] log = Fds.pipe();
-        Path cgroup = cgroups.create(id, (long) d.manifest().memoryMb() << 20);
-        try {
-            LaunchOptions options = new LaunchOptions(Map.of(0, socket[1], 1, log[1], 2, log[1]), false, cgroup,
-                    lifelineRead, mode);
-            LaunchedProcess p = path == InvocationPath.RESTORED
-                    ? Launcher.restore(d.snapshot(), options)
-                    : Launcher.boot(d.codeDir(), runtime.argv(d), runtime.environment(d), options);
-            LogDrain.start(FdStreams.input(log[0]), id);
-            return register(new Instance(id, d, path, p, new RuntimeChannel(socket[0]), cgroup, cgroups, live));
-        } catch (RuntimeException e) {
-            Fds.close(socket[0]);
-            Fds.close(log[0]);
-            cgroups.remove(cgroup);
-            throw e;
-        } finally {
-            Fds.close(socket[1]);
-            Fds.close(log[1]);
-        }
+        return InstanceWiring.start(cgroups, id, (long) d.manifest().memoryMb() << 20, lifelineRead, mode,
+                (options, socket, log, cgroup) -> {
+                    LaunchedProcess p = path == InvocationPath.RESTORED
+                            ? Launcher.restore(d.snapshot(), options)
+                            : Launcher.boot(d.codeDir(), runtime.argv(d), runtime.environment(d), options);
+                    LogDrain.start(FdStreams.input(log), id);
+                    return register(new Instance(id, d, path, p, new RuntimeChannel(socket), cgroup, cgroups, live));
+                });
     }
 }

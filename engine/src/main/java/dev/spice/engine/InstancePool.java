@@ -78,6 +78,10 @@ final class InstancePool {
 
     /** A new instance could not be started: its place is free again. */
     void startFailed() {
+        freePlace();
+    }
+
+    private void freePlace() {
         lock.lock();
         try {
             live--;
@@ -123,16 +127,10 @@ final class InstancePool {
         }
     }
 
-    /** Kills an instance that failed or timed out. */
+    /** Kills an instance that failed or timed out; its place is free again. */
     void discard(Instance instance) {
         instance.kill();
-        lock.lock();
-        try {
-            live--;
-            changed.signal();
-        } finally {
-            lock.unlock();
-        }
+        freePlace();
     }
 
     /** Kills the instances idle for longer than the keep-alive; returns how many. */

@@ -3,14 +3,12 @@ package dev.spice.engine;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.spice.sys.FileTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,7 +90,7 @@ final class StateStore {
             try (Stream<Path> versions = Files.list(dir.resolve(VERSIONS))) {
                 for (Path v : versions.toList()) {
                     if (!v.getFileName().equals(versionDir.getFileName())) {
-                        deleteTree(v);
+                        FileTrees.delete(v);
                     }
                 }
             }
@@ -133,7 +131,7 @@ final class StateStore {
             Path trash = root.resolve("functions").resolve("." + name + ".deleted-"
                     + Long.toHexString(ThreadLocalRandom.current().nextLong()));
             Files.move(dir, trash, StandardCopyOption.ATOMIC_MOVE);
-            deleteTree(trash);
+            FileTrees.delete(trash);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove function " + name, e);
         }
@@ -143,30 +141,12 @@ final class StateStore {
     /** Removes a version that never became current (a failed deployment). */
     void discard(Path versionDir) {
         try {
-            deleteTree(versionDir);
+            FileTrees.delete(versionDir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove " + versionDir, e);
         }
     }
 
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
 
     /** What deployment.json holds. */
     record Stored(FunctionInfo info, FunctionManifest manifest) {}

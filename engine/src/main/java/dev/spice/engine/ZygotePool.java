@@ -1,13 +1,11 @@
 package dev.spice.engine;
 
-import dev.spice.restore.LaunchOptions;
 import dev.spice.restore.Launcher;
 import dev.spice.restore.Prefetch;
 import dev.spice.restore.Zygote;
 import dev.spice.sys.FdStreams;
 import dev.spice.sys.Fds;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -77,24 +75,13 @@ final class ZygotePool implements AutoCloseable {
 
     private Prepared prepare() {
         String id = "zygote-" + counter.incrementAndGet() + "-" + ProcessHandle.current().pid();
-        int[] socket = Fds.socketPair();
-        int[] log = Fds.pipe();
         long cgroupLimit = limit;
-        Path cgroup = cgroups.create(id, cgroupLimit);
-        try {
-            Zygote z = Launcher.zygote(new LaunchOptions(Map.of(0, socket[1], 1, log[1], 2, log[1]), false, cgroup,
-                    lifelineRead, Prefetch.NONE));
-            // Started now, not on the restore's path: a thread start costs a few hundred microseconds.
-            return new Prepared(id, z, socket[0], LogDrain.start(FdStreams.input(log[0]), id), cgroup, cgroupLimit);
-        } catch (RuntimeException e) {
-            Fds.close(socket[0]);
-            Fds.close(log[0]);
-            cgroups.remove(cgroup);
-            throw e;
-        } finally {
-            Fds.close(socket[1]);
-            Fds.close(log[1]);
-        }
+        return InstanceWiring.start(cgroups, id, cgroupLimit, lifelineRead, Prefetch.NONE,
+                (options, socket, log, cgroup) -> {
+                    Zygote z = Launcher.zygote(options);
+                    // Started now, not on the restore's path: a thread start costs a few hundred microseconds.
+                    return new Prepared(id, z, socket, LogDrain.start(FdStreams.input(log), id), cgroup, cgroupLimit);
+                });
     }
 
     /** Ends a zygote that will not be used. */
