@@ -40,7 +40,7 @@ final class AblationBench {
         }
     }
 
-    private static final List<Mode> MODES = List.of(Mode.SPICE_HOT, Mode.SPICE_COLD);
+    static final List<Mode> MODES = List.of(Mode.SPICE_HOT, Mode.SPICE_COLD);
 
     private final Path dir;
     private final PrintStream progress;

@@ -99,7 +99,8 @@ public final class BenchMain implements Callable<Integer> {
         List<StepResult> ablation = new ArrayList<>();
         if (stepRuns > 0) {
             AblationBench steps = new AblationBench(dir.resolve("ablation"), System.err);
-            Consumer<Measurement> stepProgress = printer(selected.size() * AblationBench.Step.values().length * 2 * stepRuns);
+            Consumer<Measurement> stepProgress = printer(selected.size() * AblationBench.Step.values().length
+                    * AblationBench.MODES.size() * stepRuns);
             for (BenchFunction f : selected) {
                 ablation.addAll(steps.measure(f, stepRuns, stepProgress));
             }

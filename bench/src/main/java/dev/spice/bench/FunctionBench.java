@@ -96,7 +96,7 @@ final class FunctionBench {
         }
     }
 
-    InvocationResult invoke(BenchFunction f, InvokeOptions options) {
+    private InvocationResult invoke(BenchFunction f, InvokeOptions options) {
         InvocationResult r = engine.invoke(f.name(), f.event(), options);
         if (r.functionError()) {
             throw new IllegalStateException(f.name() + " failed: " + new String(r.payload()));

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spice.bench.AblationBench.StepResult;
 import dev.spice.bench.FunctionBench.FunctionResult;
 import dev.spice.bench.MemoryBench.MemoryResult;
+import dev.spice.image.ImageFormat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -104,7 +105,7 @@ final class Report {
         ArrayNode steps = root.putArray("ablation");
         for (StepResult a : ablation) {
             ObjectNode step = steps.addObject().put("function", a.result().name()).put("step", a.step().label);
-            summarize(step.putObject("summary"), a.result().measurements(), List.of(Mode.SPICE_HOT, Mode.SPICE_COLD));
+            summarize(step.putObject("summary"), a.result().measurements(), AblationBench.MODES);
         }
         return root;
     }
@@ -186,7 +187,7 @@ final class Report {
             long criuCold = med(of(r, Mode.CRIU_COLD), Measurement::latencyNanos);
             long warmResponse = med(of(r, Mode.WARM), Measurement::firstResponseNanos);
             md.append(String.format(Locale.ROOT, "| %s | %.1f MiB | %s | %s | %s | %s | %s | %s | %s | %s |%n",
-                    r.name(), workingSetPages(r) * 4096 / 1048576.0, floor > 0 ? fmt(floor) : "-",
+                    r.name(), workingSetBytes(r) / 1048576.0, floor > 0 ? fmt(floor) : "-",
                     ratio(cold, floor), ratio(criuCold, cold), fmt(med(of(r, Mode.SPICE_HOT), Measurement::restoreNanos)),
                     ratio(med(of(r, Mode.SPICE_HOT), Measurement::firstResponseNanos), warmResponse),
                     faults(of(r, Mode.SPICE_HOT)), faults(of(r, Mode.SPICE_COLD)), faults(of(r, Mode.CRIU_COLD))));
@@ -232,13 +233,17 @@ final class Report {
         return r.info().snapshot() == null ? 0 : r.info().snapshot().workingSetPages();
     }
 
+    private static long workingSetBytes(FunctionResult r) {
+        return workingSetPages(r) * ImageFormat.PAGE_SIZE;
+    }
+
     /** warm + the working set read sequentially from this disk; 0 without the numbers for it. */
     private long floorNanos(FunctionResult r) {
         List<Measurement> warm = of(r, Mode.WARM);
-        if (warm.isEmpty() || diskBytesPerSecond <= 0 || workingSetPages(r) == 0) {
+        if (warm.isEmpty() || diskBytesPerSecond <= 0 || workingSetBytes(r) == 0) {
             return 0;
         }
-        return med(warm, Measurement::latencyNanos) + (long) (workingSetPages(r) * 4096 / diskBytesPerSecond * 1e9);
+        return med(warm, Measurement::latencyNanos) + (long) (workingSetBytes(r) / diskBytesPerSecond * 1e9);
     }
 
     private static String ratio(long a, long b) {
