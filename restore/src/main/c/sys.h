@@ -131,6 +131,13 @@ struct kstat {
 #define DEV_MAJOR(d) ((uint32_t)(((d) >> 8) & 0xfff) | (uint32_t)(((d) >> 32) & ~0xfffu))
 #define DEV_MINOR(d) ((uint32_t)((d) & 0xff) | (uint32_t)(((d) >> 12) & ~0xffu))
 
+/* cachestat(2), Linux 6.5: how much of a file range is in the page cache */
+#ifndef __NR_cachestat
+#define __NR_cachestat 451
+#endif
+struct cachestat_range { uint64_t off, len; };
+struct cachestat { uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted; };
+
 struct timespec_k { int64_t sec, nsec; };
 #define CLOCK_MONOTONIC 1
 

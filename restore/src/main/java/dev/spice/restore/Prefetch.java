@@ -2,11 +2,16 @@ package dev.spice.restore;
 
 import java.util.Locale;
 
-/** What a restore does with the image's working set before the process runs (see restorer.c, prefetch()). */
+/**
+ * What a restore does with the image's working set before the process runs (restorer.c,
+ * read_working_set() and populate_working_set()). READ and FULL adapt to the page cache: when
+ * the image's part of the working set is already cached (a hot restore), nothing is read and the
+ * pages the process reads are left to fault-around, cheaper there than populating them.
+ */
 public enum Prefetch {
     /** Nothing: every page is faulted in when first touched. */
     NONE,
-    /** Read the working set in one go and install page-table entries for all of it. */
+    /** Read the working set in one go and install page-table entries for all of it (cold). */
     READ,
     /** As READ, and copy the pages the process will write ahead of time (no copy-on-write faults). */
     FULL,
