@@ -40,8 +40,7 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Option(names = "--prefetch", defaultValue = "FULL", description = "what to do with the image's working set "
             + "before the process runs: NONE (map lazily), READ (read and map it), FULL (also copy the pages it "
-            + "writes; default). When the working set is already in the page cache, only the written pages are "
-            + "copied ahead", converter = PrefetchConverter.class)
+            + "writes; default)", converter = PrefetchConverter.class)
     Prefetch prefetch;
 
     /** Accepts the user-facing modes only (RECORD is the engine's). */

@@ -4,9 +4,8 @@ import java.util.Locale;
 
 /**
  * What a restore does with the image's working set before the process runs (restorer.c,
- * read_working_set() and populate_working_set()). READ and FULL adapt to the page cache: when
- * the image's part of the working set is already cached (a hot restore), nothing is read and the
- * pages the process reads are left to fault-around, cheaper there than populating them.
+ * read_working_set() and populate_working_set()). READ and FULL queue no reads when the image's
+ * part of the working set is already in the page cache (a hot restore).
  */
 public enum Prefetch {
     /** Nothing: every page is faulted in when first touched. */
