@@ -74,6 +74,7 @@ public final class BenchMain implements Callable<Integer> {
         int stepRuns = ablationRuns != null ? ablationRuns : quick ? 2 : 5;
         System.err.printf("spice bench: %d functions x %d modes x %d runs, memory with %s instances, ablation with %d "
                 + "runs -> %s%n", selected.size(), selectedModes.size(), runCount, counts, stepRuns, dir);
+        CpuSteal start = CpuSteal.now();
         double diskRate = SystemProbes.sequentialReadBytesPerSecond(dir, quick ? 64L << 20 : 256L << 20);
         System.err.printf(Locale.ROOT, "spice bench: this disk reads %.0f MB/s sequentially%n", diskRate / 1e6);
         List<FunctionResult> results = new ArrayList<>();
@@ -105,7 +106,8 @@ public final class BenchMain implements Callable<Integer> {
                 ablation.addAll(steps.measure(f, stepRuns, stepProgress));
             }
         }
-        Report report = new Report(Machine.describe(), selectedModes, runCount, results, diskRate, memory, ablation);
+        String machine = Machine.describe(CpuSteal.now().percentSince(start));
+        Report report = new Report(machine, selectedModes, runCount, results, diskRate, memory, ablation);
         report.write(dir);
         System.out.print(report.markdown());
         System.err.println("spice bench: results in " + dir.toAbsolutePath());
@@ -142,7 +144,7 @@ public final class BenchMain implements Callable<Integer> {
     static final class Machine {
         private Machine() {}
 
-        static String describe() {
+        static String describe(double stealPercent) {
             try {
                 String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
                         .filter(l -> l.startsWith("model name")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).strip())
@@ -150,8 +152,9 @@ public final class BenchMain implements Callable<Integer> {
                 long memKb = Files.readAllLines(Path.of("/proc/meminfo")).stream()
                         .filter(l -> l.startsWith("MemTotal")).findFirst()
                         .map(l -> Long.parseLong(l.replaceAll("\\D+", ""))).orElse(0L);
-                return String.format(Locale.ROOT, "%d vCPU %s, %.0f GiB RAM, Linux %s", SystemProbes.cpus(), cpu,
-                        memKb / 1048576.0, System.getProperty("os.version"));
+                return String.format(Locale.ROOT, "%d vCPU %s, %.0f GiB RAM, Linux %s; the host took %.1f%% of the CPU "
+                        + "time during the run (steal)", SystemProbes.cpus(), cpu, memKb / 1048576.0,
+                        System.getProperty("os.version"), stealPercent);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
