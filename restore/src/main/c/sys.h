@@ -67,6 +67,7 @@ static inline long sys6(long nr, long a, long b, long c, long d, long e, long f)
 #define MADV_HUGEPAGE   14
 #define MADV_NOHUGEPAGE 15
 #define MADV_DONTDUMP   16
+#define MADV_DODUMP     17
 #define MADV_WIPEONFORK 18
 #define POSIX_FADV_RANDOM 1    /* fadvise64: read exactly what is asked, no readahead */
 #define MADV_POPULATE_READ  22

@@ -15,8 +15,9 @@ public enum Prefetch {
     /** As READ, and copy the pages the process will write ahead of time (no copy-on-write faults). */
     FULL,
     /**
-     * No prefetch and no read-around on mapped files: for recording a working set, where a fault
-     * must map the page touched and nothing else.
+     * No prefetch, no read-around and no fault-around (every page of a file mapping or image run
+     * is a mapping of its own): for recording a working set, where a fault must map the page
+     * touched and nothing else.
      */
     RECORD;
 
