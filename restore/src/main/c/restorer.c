@@ -567,8 +567,9 @@ static void reads_add(struct reads *r, int fd, uint64_t from, uint64_t to)
 
 /*
  * Goes over the working set's pages where they are read from: merged ranges of the image and
- * of the files opened so far. Queues their reads, or with `count_only` returns how many of the
- * pages are not in the page cache (all of them on kernels without cachestat()).
+ * of the files opened so far. Queues their reads, or with `count_only` tells whether any page is
+ * missing from the page cache (a nonzero count; a cold restore stops at the first range, and
+ * kernels without cachestat() count every page as missing).
  */
 static uint64_t walk_working_set(int count_only)
 {
@@ -577,7 +578,7 @@ static uint64_t walk_working_set(int count_only)
         if ((vmas[i].kind == VMA_ANON && (vmas[i].flags & VMA_F_STACK)) || vmas[i].kind == VMA_SHARED_ANON)
             for (uint32_t r = vmas[i].first_run; r < vmas[i].first_run + vmas[i].run_count; r++)
                 reads_add(&image, image_fd, runs[r].data_offset, runs[r].data_offset + runs[r].pages * PAGE);
-    for (uint64_t i = 0; i < ws_count; i++) {
+    for (uint64_t i = 0; i < ws_count && !(count_only && image.uncached); i++) {
         const struct img_vma *v = vma_at(ws[i].start);
         if (!v)
             continue;
