@@ -5,11 +5,13 @@
  * and the image metadata all sit in one fixed range that the restored process does not use
  * (the Java launcher refuses images that overlap it). One binary plays three roles:
  *
- *   launcher  started by Java: maps the image metadata, joins the instance's cgroup, clones the
- *             init process into fresh PID and mount namespaces, then waits for it (or returns
- *             at once with --detach), killing it if its lifeline pipe closes.
+ *   launcher  started by Java: maps the image metadata and opens the mapped files, joins the
+ *             instance's cgroup, clones the init process into fresh PID and mount namespaces,
+ *             then waits for it (or returns at once with --detach), killing it if its lifeline
+ *             pipe closes. (A zygote's init does the image part itself, once told which.)
  *   init      PID 1 of the new namespace: mounts a private /proc, clones the restored process
- *             at its original PID (clone3 set_tid), or in exec mode the process that execs the
+ *             at its original PID (clone3 set_tid), then queues the working set's reads while
+ *             that process maps its memory; or in exec mode clones the process that execs the
  *             program to boot; reaps children; exits with the process's status.
  *   restore   the future process itself: in one pass over the metadata it clears its own
  *             address space, moves the vDSO, maps memory straight from the image and the
