@@ -2,8 +2,16 @@ package dev.spice.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.spice.image.ImageContents;
+import dev.spice.image.ImageReader;
+import dev.spice.image.Records.VmaRecord;
+import dev.spice.image.Records.WsRange;
+import dev.spice.image.VmaKind;
 import dev.spice.restore.Prefetch;
 import dev.spice.sys.Fds;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.util.Random;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.EnumMap;
@@ -43,6 +51,45 @@ class PrefetchTest {
         assertThat(minorFaults.get(Prefetch.READ)).as(faults).isLessThan(minorFaults.get(Prefetch.NONE));
         // Hot, the written pages are still copied ahead; the read ones fault in 16 at a time.
         assertThat(hotFull * 2).as(faults).isLessThan(minorFaults.get(Prefetch.NONE));
+    }
+
+    /**
+     * A file that stays in the page cache (mapped by this JVM, as a library used by other
+     * processes is) and of which each invocation reads one page: the recorded working set holds
+     * that page, not the 15 cached neighbours fault-around would map with it.
+     */
+    @Test
+    void theRecordedWorkingSetHoldsOnlyTheFilePagesTouched(@TempDir Path code, @TempDir Path data) throws Exception {
+        int pages = 64, page = 4096;
+        Path file = data.resolve("pages.bin");
+        byte[] bytes = new byte[pages * page];
+        new Random(1).nextBytes(bytes);
+        Files.write(file, bytes);
+        Files.writeString(code.resolve("spice.yaml"),
+                "name: pages\nruntime: python3\nhandler: app.handler\nenv:\n  PAGES: " + file + "\n");
+        Files.writeString(code.resolve("app.py"), """
+                import mmap, os
+                with open(os.environ["PAGES"], "rb") as f:
+                    PAGES = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
+                TOTAL = sum(PAGES[i * 4096] for i in range(64))
+
+                def handler(event, context):
+                    return PAGES[20 * 4096]
+                """);
+        try (FileChannel channel = FileChannel.open(file); Engine e = Engine.open(EngineConfig.defaults(state))) {
+            channel.map(FileChannel.MapMode.READ_ONLY, 0, bytes.length).load();
+            FunctionInfo info = e.deploy(code);
+            assertThat(info.snapshot()).as(info.snapshotProblem()).isNotNull();
+            ImageContents image = ImageReader.read(state.resolve("functions/pages/current/snapshot.img")).contents();
+            VmaRecord mapping = image.vmas().stream()
+                    .filter(v -> v.kind() == VmaKind.FILE && image.files().get(v.file()).path().equals(file.toString()))
+                    .findFirst().orElseThrow();
+            long recorded = 0;
+            for (WsRange r : image.workingSet().ranges()) {
+                recorded += Math.max(0, Math.min(r.end(), mapping.end()) - Math.max(r.start(), mapping.start())) / page;
+            }
+            assertThat(recorded).as("pages of %s in the working set", file).isEqualTo(1);
+        }
     }
 
     private long restoreAndInvoke(Prefetch mode) throws Exception {
