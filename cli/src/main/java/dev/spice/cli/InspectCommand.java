@@ -11,6 +11,7 @@ import dev.spice.image.Records.PageRun;
 import dev.spice.image.Records.ProcessRecord;
 import dev.spice.image.Records.ThreadRecord;
 import dev.spice.image.Records.VmaRecord;
+import dev.spice.image.Records.WsRange;
 import dev.spice.image.VmaKind;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "inspect", description = "Print a summary of an image: mappings and how each is backed, threads, "
-        + "file descriptors, totals.")
+        + "file descriptors, the working set, totals.")
 final class InspectCommand implements Callable<Integer> {
     private static final int[] REG_ORDER = {16, 19, 10, 15};      // rip, rsp, rax, orig_rax
     private static final String[] REG_NAMES = {"rip", "rsp", "rax", "orig_rax"};
@@ -60,22 +61,63 @@ final class InspectCommand implements Callable<Integer> {
         }
         out.println("mappings");
         long mapped = 0;
+        long[] ws = new long[3];
+        int wsFiles = 0;
         for (VmaRecord v : c.vmas()) {
             long stored = c.runsOf(v).stream().mapToLong(PageRun::bytes).sum();
             mapped += v.size();
-            out.printf("  %012x-%012x %s %9s  %-38s stored %s in %d runs%n", v.start(), v.end(), perms(v),
-                    Sizes.human(v.size()), backing(v, c), Sizes.human(stored), v.runCount());
+            long[] w = workingSetPages(v, c);
+            out.printf("  %012x-%012x %s %9s  %-38s stored %s in %d runs%s%n", v.start(), v.end(), perms(v),
+                    Sizes.human(v.size()), backing(v, c), Sizes.human(stored), v.runCount(),
+                    w[0] == 0 ? "" : String.format(", working set %d pages (%d written)", w[0], w[1]));
+            for (int i = 0; i < 3; i++) {
+                ws[i] += w[i];
+            }
+            wsFiles += v.kind() == VmaKind.FILE && w[0] > w[2] ? 1 : 0;
         }
         out.println("fds");
         for (FdRecord f : c.fds()) {
             out.printf("  %3d %s%n", f.fd(), f.kind() == FdKind.STDIO ? "stdio (provided at restore)"
                     : String.format("%s (flags 0%o, offset %d)", c.files().get(f.file()).path(), f.flags(), f.pos()));
         }
+        if (ws[0] == 0) {
+            out.println("working set none recorded");
+        } else {
+            out.printf("working set %d pages (%s), %d written; read from the image %d, from %d file mappings %d, "
+                    + "zero %d%n", ws[0], Sizes.human(ws[0] * ImageFormat.PAGE_SIZE), ws[1], ws[2], wsFiles,
+                    fromFiles(c), ws[0] - ws[2] - fromFiles(c));
+        }
         long stored = c.storedPages() * ImageFormat.PAGE_SIZE;
         out.printf("totals    %d mappings, %s mapped, %s stored in %d runs, %d files, %d fds, %s metadata%n",
                 c.vmas().size(), Sizes.human(mapped), Sizes.human(stored), c.runs().size(), c.files().size(),
                 c.fds().size(), Sizes.human(img.header().metadataSize()));
         return 0;
+    }
+
+    /** The working set's pages in {@code v}: all of them, those written, those stored in the image. */
+    private static long[] workingSetPages(VmaRecord v, ImageContents c) {
+        long all = 0, written = 0, stored = 0;
+        for (WsRange r : c.workingSet().ranges()) {
+            long from = Math.max(r.start(), v.start()), to = Math.min(r.end(), v.end());
+            if (from >= to) {
+                continue;
+            }
+            all += (to - from) / ImageFormat.PAGE_SIZE;
+            written += r.written() ? (to - from) / ImageFormat.PAGE_SIZE : 0;
+            for (PageRun run : c.runsOf(v)) {
+                long overlap = Math.min(to, run.start() + run.bytes()) - Math.max(from, run.start());
+                stored += Math.max(0, overlap) / ImageFormat.PAGE_SIZE;
+            }
+        }
+        return new long[] {all, written, stored};
+    }
+
+    /** Working-set pages that come from the mapped files (not stored in the image). */
+    private static long fromFiles(ImageContents c) {
+        return c.vmas().stream().filter(v -> v.kind() == VmaKind.FILE).mapToLong(v -> {
+            long[] w = workingSetPages(v, c);
+            return w[0] - w[2];
+        }).sum();
     }
 
     private static String perms(VmaRecord v) {

@@ -48,7 +48,7 @@ class CommandLineTest {
         assertThat(inspect.code()).as(inspect.err()).isZero();
         assertThat(inspect.out()).contains("page data verified", "pid " + originalPid + " \"richstate\"",
                 "resumes by reissuing syscall 35", "[vdso]", "(stack, copied)", "stdio (provided at restore)",
-                "data.bin (flags 02100000, offset 12345)");
+                "data.bin (flags 02100000, offset 12345)", "working set none recorded");
 
         Path pidFile = dir.resolve("restored.pid");
         Run restore = spice("restore", "--image", image.toString(), "--detach", "--pid-file", pidFile.toString(),
@@ -81,6 +81,10 @@ class CommandLineTest {
                 "process creation", "memory mapping", "first response");
         Run list = spice("functions", "--local", "--state-dir", state);
         assertThat(list.out()).contains("hello", "python3", "app.handler", "128 MB");
+        Run inspect = spice("inspect", "--image", state + "/functions/hello/current/snapshot.img");
+        assertThat(inspect.code()).as(inspect.err()).isZero();
+        assertThat(inspect.out()).containsPattern("working set \\d+ pages \\(.*\\), \\d+ written; read from the image "
+                + "\\d+, from \\d+ file mappings \\d+, zero \\d+").contains("/usr/bin/python3");
         Run missing = spice("invoke", "nope", "--local", "--state-dir", state);
         assertThat(missing.code()).isEqualTo(1);
         assertThat(missing.err()).isEqualTo("spice: function not found: nope\n");
