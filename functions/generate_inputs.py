@@ -22,6 +22,7 @@ Everything single-threaded (the machine may be running benchmarks): torch with o
 BLAS libraries with one thread, ffmpeg with -threads 1.
 """
 import hashlib
+import importlib
 import json
 import os
 import random
@@ -85,6 +86,15 @@ def up_to_date(version, directory, outputs):
         return False
     current = stamp_of(version, directory, outputs)
     return recorded == current and None not in current["sizes"].values()
+
+
+def import_from(directory, module):
+    """Imports `module` from a function's own directory (its code, as the function imports it)."""
+    sys.path.insert(0, directory)
+    try:
+        return importlib.import_module(module)
+    finally:
+        sys.path.remove(directory)
 
 
 _torch_configured = []
@@ -179,11 +189,7 @@ def image_rotate(directory):
 @generator("cnn_serving", "1", ["model.pt", "input.jpg", "expected.json"])
 def cnn_serving(directory):
     torch = set_torch_single_threaded()
-    sys.path.insert(0, directory)
-    try:
-        import squeeze
-    finally:
-        sys.path.remove(directory)
+    squeeze = import_from(directory, "squeeze")
     image_path = os.path.join(directory, "input.jpg")
     synthetic_jpeg(image_path, (320, 240), seed=11)
     torch.manual_seed(1234)
@@ -281,11 +287,7 @@ def synthetic_names(seed, per_language=80):
 @generator("rnn_serving", "1", ["model.pt", "expected.json"])
 def rnn_serving(directory):
     torch = set_torch_single_threaded()
-    sys.path.insert(0, directory)
-    try:
-        import charrnn
-    finally:
-        sys.path.remove(directory)
+    charrnn = import_from(directory, "charrnn")
     torch.manual_seed(4321)
     categories = sorted(SYLLABLES)
     model = charrnn.CharRNN(len(categories))
@@ -330,11 +332,7 @@ def video_processing(directory):
                     "-i", "testsrc2=size=160x120:rate=30", "-frames:v", "30", "-c:v", "mjpeg",
                     "-q:v", "3", "-pix_fmt", "yuvj420p", "-threads", "1", temp], check=True)
     os.replace(temp, path)
-    sys.path.insert(0, directory)
-    try:
-        import grayscale
-    finally:
-        sys.path.remove(directory)
+    grayscale = import_from(directory, "grayscale")
     frames, digest, _ = grayscale.grayscale_frames(path)
     write_json(os.path.join(directory, "expected.json"), {"frames": frames, "gray_sha256": digest,
                                                           "width": 160, "height": 120})
