@@ -7,21 +7,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/setup.sh"
 packages=(python3-pyaes python3-chameleon python3-pil python3-sklearn python3-joblib
           python3-torch python3-torchvision python3-opencv python3-numpy ffmpeg)
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-    echo "spice bench-setup: installing ${missing[*]}" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    log=$(mktemp)
-    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
-        cat "$log" >&2
-        rm -f "$log"
-        echo "spice bench-setup: apt-get failed" >&2
-        exit 1
-    fi
-    rm -f "$log"
-fi
+source "$root/scripts/packages.sh"
+install_missing "spice bench-setup" --no-install-recommends -- "${packages[@]}"
 # Debian's python3 (the one functions run with), never a python3 found first on PATH.
 /usr/bin/python3 -B "$root/functions/generate_inputs.py"
