@@ -62,6 +62,7 @@ final class InspectCommand implements Callable<Integer> {
         out.println("mappings");
         long mapped = 0;
         long[] ws = new long[3];
+        long wsFromFiles = 0;
         int wsFiles = 0;
         for (VmaRecord v : c.vmas()) {
             long stored = c.runsOf(v).stream().mapToLong(PageRun::bytes).sum();
@@ -73,7 +74,10 @@ final class InspectCommand implements Callable<Integer> {
             for (int i = 0; i < 3; i++) {
                 ws[i] += w[i];
             }
-            wsFiles += v.kind() == VmaKind.FILE && w[0] > w[2] ? 1 : 0;
+            if (v.kind() == VmaKind.FILE && w[0] > w[2]) {
+                wsFiles++;
+                wsFromFiles += w[0] - w[2];
+            }
         }
         out.println("fds");
         for (FdRecord f : c.fds()) {
@@ -85,7 +89,7 @@ final class InspectCommand implements Callable<Integer> {
         } else {
             out.printf("working set %d pages (%s), %d written; read from the image %d, from %d file mappings %d, "
                     + "zero %d%n", ws[0], Sizes.human(ws[0] * ImageFormat.PAGE_SIZE), ws[1], ws[2], wsFiles,
-                    fromFiles(c), ws[0] - ws[2] - fromFiles(c));
+                    wsFromFiles, ws[0] - ws[2] - wsFromFiles);
         }
         long stored = c.storedPages() * ImageFormat.PAGE_SIZE;
         out.printf("totals    %d mappings, %s mapped, %s stored in %d runs, %d files, %d fds, %s metadata%n",
@@ -110,14 +114,6 @@ final class InspectCommand implements Callable<Integer> {
             }
         }
         return new long[] {all, written, stored};
-    }
-
-    /** Working-set pages that come from the mapped files (not stored in the image). */
-    private static long fromFiles(ImageContents c) {
-        return c.vmas().stream().filter(v -> v.kind() == VmaKind.FILE).mapToLong(v -> {
-            long[] w = workingSetPages(v, c);
-            return w[0] - w[2];
-        }).sum();
     }
 
     private static String perms(VmaRecord v) {
