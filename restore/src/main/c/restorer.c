@@ -471,8 +471,9 @@ static int open_file(uint32_t index, int flags, int shared)
  * Opens (and checks) every file that a mapping reads, before any page data is queued: a path
  * lookup reads directory and inode blocks one after the other, and queued behind megabytes of
  * data each of those reads would wait for all of it. (Measured on lr_serving, 173 files: the
- * lookups alone take about 10 ms cold; behind the queued image pages they took 25-50 ms.) The
- * init opens them; the restored process inherits the descriptors and closes them after mapping.
+ * lookups alone take about 10 ms cold; behind 8 MiB of queued image data they took 25-29 ms.)
+ * The init opens them; the restored process inherits the descriptors and closes them after
+ * mapping.
  */
 static void open_files(void)
 {
@@ -615,7 +616,7 @@ static uint64_t walk_working_set(int count_only)
  * is full) overlaps the mapping. readahead() only queues the reads; the disk streams them while
  * the restore goes on. Page faults alone would read around every fault (read_ahead_kb is 8 MiB
  * on this machine kind) or page by page. (Measured: with the reads queued before the process
- * was created, the stack's copy waited 7-20 ms behind the rest.)
+ * was created, the stack's copy waited 3-21 ms behind the rest.)
  */
 static void read_working_set(void)
 {
