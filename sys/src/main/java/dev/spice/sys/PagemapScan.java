@@ -36,9 +36,19 @@ public final class PagemapScan implements AutoCloseable {
                 O_RDONLY_CLOEXEC, 0);
     }
 
-    /** The regions of [start, end) with at least one of {@code anyOf}, reporting {@code report}. */
+    /**
+     * The regions of [start, end) with at least one of {@code anyOf}, reporting {@code report}, in
+     * address order, without overlaps, adjacent regions of equal categories joined.
+     *
+     * <p>The scan continues from the kernel's {@code walk_end} until it reaches {@code end}. That
+     * is where the kernel says it stopped walking, but it is not a bound on what it reported: Linux
+     * 6.18 was seen to return regions up to the end of a 64 MiB mapping with {@code walk_end} 1 MiB
+     * short of it, and to report those regions again on the next call. Regions are therefore
+     * clipped to what earlier calls did not cover.
+     */
     public List<Region> scan(long start, long end, long anyOf, long report) {
         List<Region> regions = new ArrayList<>();
+        long covered = start;
         long from = start;
         while (from < end) {
             arg.fill((byte) 0);
@@ -51,17 +61,32 @@ public final class PagemapScan implements AutoCloseable {
             arg.set(JAVA_LONG, 88, report);
             long n = Syscall.call("ioctl(PAGEMAP_SCAN)", 16, fd, PAGEMAP_SCAN, arg.address());
             for (int i = 0; i < n; i++) {
-                regions.add(new Region(vec.get(JAVA_LONG, (long) i * REGION_SIZE),
-                        vec.get(JAVA_LONG, (long) i * REGION_SIZE + 8),
-                        vec.get(JAVA_LONG, (long) i * REGION_SIZE + 16)));
+                long regionStart = Math.max(covered, vec.get(JAVA_LONG, (long) i * REGION_SIZE));
+                long regionEnd = Math.min(end, vec.get(JAVA_LONG, (long) i * REGION_SIZE + 8));
+                if (regionStart < regionEnd) {
+                    add(regions, new Region(regionStart, regionEnd, vec.get(JAVA_LONG, (long) i * REGION_SIZE + 16)));
+                    covered = regionEnd;
+                }
             }
             long walked = arg.get(JAVA_LONG, 32);
             if (walked <= from) {
-                break;
+                throw new IllegalStateException(String.format(
+                        "PAGEMAP_SCAN made no progress at 0x%x (walk_end 0x%x, %d regions)", from, walked, n));
             }
             from = walked;
         }
         return regions;
+    }
+
+    private static void add(List<Region> regions, Region r) {
+        if (!regions.isEmpty()) {
+            Region last = regions.getLast();
+            if (last.end() == r.start() && last.categories() == r.categories()) {
+                regions.set(regions.size() - 1, new Region(last.start(), r.end(), r.categories()));
+                return;
+            }
+        }
+        regions.add(r);
     }
 
     @Override
