@@ -491,28 +491,106 @@ static void close_files(void)
         }
 }
 
-/* Copies a mapping's stored pages from the image into memory that is already mapped. */
-static void copy_runs(const struct img_vma *v)
+/* Copies one run of stored pages from the image into memory that is already mapped (and writable). */
+static void copy_run(const struct img_run *run)
 {
-    for (uint32_t r = v->first_run; r < v->first_run + v->run_count; r++) {
-        uint64_t done = 0, len = runs[r].pages * PAGE;
-        while (done < len) {
-            long n = sys4(__NR_pread64, image_fd, runs[r].start + done, len - done,
-                          runs[r].data_offset + done);
-            if (n <= 0)
-                die("read", "image pages", n < 0 ? n : 0);
-            done += (uint64_t)n;
-        }
+    uint64_t done = 0, len = run->pages * PAGE;
+    while (done < len) {
+        long n = sys4(__NR_pread64, image_fd, run->start + done, len - done, run->data_offset + done);
+        if (n <= 0)
+            die("read", "image pages", n < 0 ? n : 0);
+        done += (uint64_t)n;
     }
 }
 
-/* Maps a mapping's stored pages straight from the image over it (MAP_PRIVATE: shared until written). */
-static void map_runs(const struct img_vma *v, int prot)
+/* Copies all of a mapping's stored pages (the stack, shared memory). */
+static void copy_runs(const struct img_vma *v)
 {
     for (uint32_t r = v->first_run; r < v->first_run + v->run_count; r++)
+        copy_run(&runs[r]);
+}
+
+/*
+ * How many mappings the restore may add. Every run mapped from the image is a mapping of its own
+ * and splits the memory around it, so a sparse process with tens of thousands of runs (written
+ * pages scattered over a large region, or equal pages stored once) would need more mappings than
+ * vm.max_map_count allows (mmap fails with ENOMEM), and far more than the original had. Past a
+ * quarter of that limit the smallest runs are copied into the mapping instead (pread), which then
+ * stays one mapping: those pages are private to the instance rather than shared through the page
+ * cache, and read at restore rather than on first touch.
+ */
+#define MAX_SPLITS 25000              /* see isolate_pages() */
+#define COPY_SIZES 64                 /* run sizes told apart, in pages; larger ones count as one */
+#define MAP_COUNT_MARGIN 1024         /* for the restorer and what the process maps soon */
+static uint64_t copy_up_to;           /* runs of at most this many pages are copied, not mapped */
+static uint64_t max_splits;           /* isolate_pages() may split this often (record mode) */
+
+static uint64_t max_map_count(void)
+{
+    char buf[32];
+    uint64_t n = 0;
+    long fd = sys4(__NR_openat, hostproc_fd, "sys/vm/max_map_count", O_RDONLY | O_CLOEXEC, 0);
+    long len = IS_ERR(fd) ? fd : sys3(__NR_read, fd, buf, sizeof buf);
+    if (!IS_ERR(fd))
+        sys1(__NR_close, fd);
+    for (long i = 0; i < len && buf[i] >= '0' && buf[i] <= '9'; i++)
+        n = n * 10 + (uint64_t)(buf[i] - '0');
+    return n ? n : 65530;             /* the kernel's default */
+}
+
+/* Whether map_runs() maps this mapping's runs (the others' are copied anyway). */
+static int runs_mapped(const struct img_vma *v)
+{
+    return v->kind == VMA_FILE || (v->kind == VMA_ANON && !(v->flags & VMA_F_STACK));
+}
+
+static void plan_mapping_budget(void)
+{
+    uint64_t limit = max_map_count(), by_size[COPY_SIZES + 1] = {0}, mapped = 0;
+    for (uint64_t i = 0; i < vma_count; i++)
+        if (runs_mapped(&vmas[i]))
+            for (uint32_t r = vmas[i].first_run; r < vmas[i].first_run + vmas[i].run_count; r++, mapped++)
+                by_size[runs[r].pages < COPY_SIZES ? runs[r].pages : COPY_SIZES]++;
+    copy_up_to = 0;
+    while (2 * mapped > limit / 4) {
+        if (++copy_up_to == COPY_SIZES) {
+            copy_up_to = ~0ul;        /* even large runs are too many: copy them all */
+            mapped = 0;
+            break;
+        }
+        mapped -= by_size[copy_up_to];
+    }
+    uint64_t used = vma_count + 2 * mapped + MAP_COUNT_MARGIN;
+    max_splits = used < limit ? (limit - used) / 2 : 0;
+    if (max_splits > MAX_SPLITS)
+        max_splits = MAX_SPLITS;
+}
+
+/*
+ * Maps a mapping's stored pages straight from the image over it (MAP_PRIVATE: shared until
+ * written); the runs past the budget are copied in (plan_mapping_budget()).
+ */
+static void map_runs(const struct img_vma *v, int prot)
+{
+    int copies = 0;
+    for (uint32_t r = v->first_run; r < v->first_run + v->run_count; r++) {
+        if (runs[r].pages <= copy_up_to) {
+            copies = 1;
+            continue;
+        }
         check(sys6(__NR_mmap, runs[r].start, runs[r].pages * PAGE, prot, MAP_PRIVATE | MAP_FIXED, image_fd,
                    (long)runs[r].data_offset),
               "map", "image pages");
+    }
+    if (!copies)
+        return;
+    if (!(prot & PROT_WRITE))
+        check(sys3(__NR_mprotect, v->start, v->end - v->start, prot | PROT_WRITE), "protect", "copied pages");
+    for (uint32_t r = v->first_run; r < v->first_run + v->run_count; r++)
+        if (runs[r].pages <= copy_up_to)
+            copy_run(&runs[r]);
+    if (!(prot & PROT_WRITE))
+        check(sys3(__NR_mprotect, v->start, v->end - v->start, prot), "protect", "copied pages");
 }
 
 /* The mapping that contains `address`, or 0 (the mappings are sorted by start). */
@@ -646,6 +724,7 @@ static void check_working_set_cached(void)
 static void load_image(const char *path)
 {
     load_metadata(path);
+    plan_mapping_budget();
     check_working_set_cached();
     open_files();
 }
@@ -720,17 +799,16 @@ static void no_read_around(void)
  * hold many pages the process never touched. Each page of a file mapping, and of the image's
  * runs (a fault there reads a folio of the image too), therefore becomes a mapping of its own,
  * by flipping MADV_DONTDUMP on every other page: fault-around stops at the mapping's end.
- * Bounded, as every flipped page adds two mappings (vm.max_map_count is 65530 by default); past
- * the bound the set is merely larger. (Measured: hello's set went from 1,439 to
+ * Bounded, as every flipped page adds two mappings, by what vm.max_map_count leaves (see
+ * plan_mapping_budget()) and MAX_SPLITS; past the bound the set is merely larger. (Measured: hello's set went from 1,439 to
  * 770 pages, of which library pages from 847 to 360; lr_serving's from 4,610 to 2,516.)
  */
-#define MAX_SPLITS 25000
 static uint64_t splits;
 
 static void isolate_pages(const struct img_vma *v, uint64_t start, uint64_t end)
 {
     int flip = v->advice & VMA_ADV_DONTDUMP ? MADV_DODUMP : MADV_DONTDUMP;
-    for (uint64_t page = start + PAGE; page < end && splits < MAX_SPLITS; page += 2 * PAGE, splits++)
+    for (uint64_t page = start + PAGE; page < end && splits < max_splits; page += 2 * PAGE, splits++)
         sys3(__NR_madvise, page, PAGE, flip);
 }
 
@@ -827,7 +905,8 @@ static void map_memory(void)
             isolate_pages(v, v->start, v->end); /* after the advice above, which would undo it */
         else if (prefetch_mode == PREFETCH_RECORD)
             for (uint32_t r = v->first_run; r < v->first_run + v->run_count; r++)
-                isolate_pages(v, runs[r].start, runs[r].start + runs[r].pages * PAGE);
+                if (runs[r].pages > copy_up_to)
+                    isolate_pages(v, runs[r].start, runs[r].start + runs[r].pages * PAGE);
     }
     close_files();
 }
