@@ -26,56 +26,7 @@ public final class ImageReader {
 
     public static Image read(Path path) {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long fileSize = ch.size();
-            if (fileSize < ImageFormat.HEADER_SIZE) {
-                throw new ImageFormatException("image " + path + " is truncated (" + fileSize + " bytes)");
-            }
-            ByteBuffer h = readFully(ch, 0, ImageFormat.HEADER_SIZE);
-            byte[] magic = new byte[8];
-            h.get(magic);
-            if (!Arrays.equals(magic, ImageFormat.MAGIC)) {
-                throw new ImageFormatException(path + " is not a Spice image");
-            }
-            int version = h.getInt();
-            if (version != ImageFormat.VERSION) {
-                throw new ImageFormatException("image " + path + " has format version " + version
-                        + "; this build reads version " + ImageFormat.VERSION);
-            }
-            CRC32C crc = new CRC32C();
-            crc.update(h.array(), 0, ImageFormat.HEADER_CRC_OFFSET);
-            if ((int) crc.getValue() != h.getInt(ImageFormat.HEADER_CRC_OFFSET)) {
-                throw new ImageFormatException("image " + path + " is corrupt: header checksum mismatch");
-            }
-            int headerSize = h.getInt();
-            long metaOffset = h.getLong(), metaSize = h.getLong(), dataOffset = h.getLong(), dataSize = h.getLong();
-            int sections = h.getInt(), metaCrc = h.getInt(), dataCrc = h.getInt();
-            h.getInt();
-            long created = h.getLong();
-            int pageSize = h.getInt(), machine = h.getInt();
-            if (headerSize != ImageFormat.HEADER_SIZE || metaOffset != ImageFormat.METADATA_OFFSET
-                    || metaSize < 0 || metaOffset + metaSize > dataOffset || dataOffset % ImageFormat.PAGE_SIZE != 0
-                    || dataSize < 0 || dataSize % ImageFormat.PAGE_SIZE != 0 || pageSize != ImageFormat.PAGE_SIZE
-                    || metaSize > Integer.MAX_VALUE) {
-                throw new ImageFormatException("image " + path + " has an inconsistent header");
-            }
-            if (machine != ImageFormat.MACHINE_X86_64) {
-                throw new ImageFormatException("image " + path + " is for machine type " + machine + ", not x86-64");
-            }
-            if (fileSize < dataOffset + dataSize) {
-                throw new ImageFormatException("image " + path + " is truncated: " + fileSize + " of "
-                        + (dataOffset + dataSize) + " bytes");
-            }
-            ByteBuffer metadata = readFully(ch, metaOffset, (int) metaSize);
-            crc.reset();
-            crc.update(metadata.duplicate());
-            if ((int) crc.getValue() != metaCrc) {
-                throw new ImageFormatException("image " + path + " is corrupt: metadata checksum mismatch");
-            }
-            ImageContents contents = MetadataCodec.decode(metadata, sections);
-            Image.Header header = new Image.Header(version, metaSize, dataOffset, dataSize, metaCrc, dataCrc,
-                    created, sections);
-            checkStructure(path, header, contents);
-            return new Image(path, header, contents);
+            return read(ch, path);
         } catch (NoSuchFileException e) {
             throw new ImageFormatException("image " + path + " does not exist");
         } catch (IOException e) {
@@ -83,26 +34,86 @@ public final class ImageReader {
         }
     }
 
+    /** Reads and validates the image open on {@code ch}; {@code path} is where it is, or will be. */
+    static Image read(FileChannel ch, Path path) throws IOException {
+        long fileSize = ch.size();
+        if (fileSize < ImageFormat.HEADER_SIZE) {
+            throw new ImageFormatException("image " + path + " is truncated (" + fileSize + " bytes)");
+        }
+        ByteBuffer h = readFully(ch, 0, ImageFormat.HEADER_SIZE);
+        byte[] magic = new byte[8];
+        h.get(magic);
+        if (!Arrays.equals(magic, ImageFormat.MAGIC)) {
+            throw new ImageFormatException(path + " is not a Spice image");
+        }
+        int version = h.getInt();
+        if (version != ImageFormat.VERSION) {
+            throw new ImageFormatException("image " + path + " has format version " + version
+                    + "; this build reads version " + ImageFormat.VERSION);
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(h.array(), 0, ImageFormat.HEADER_CRC_OFFSET);
+        if ((int) crc.getValue() != h.getInt(ImageFormat.HEADER_CRC_OFFSET)) {
+            throw new ImageFormatException("image " + path + " is corrupt: header checksum mismatch");
+        }
+        int headerSize = h.getInt();
+        long metaOffset = h.getLong(), metaSize = h.getLong(), dataOffset = h.getLong(), dataSize = h.getLong();
+        int sections = h.getInt(), metaCrc = h.getInt(), dataCrc = h.getInt();
+        h.getInt();
+        long created = h.getLong();
+        int pageSize = h.getInt(), machine = h.getInt();
+        if (headerSize != ImageFormat.HEADER_SIZE || metaOffset != ImageFormat.METADATA_OFFSET
+                || metaSize < 0 || metaOffset + metaSize > dataOffset || dataOffset % ImageFormat.PAGE_SIZE != 0
+                || dataSize < 0 || dataSize % ImageFormat.PAGE_SIZE != 0 || pageSize != ImageFormat.PAGE_SIZE
+                || metaSize > Integer.MAX_VALUE) {
+            throw new ImageFormatException("image " + path + " has an inconsistent header");
+        }
+        if (machine != ImageFormat.MACHINE_X86_64) {
+            throw new ImageFormatException("image " + path + " is for machine type " + machine + ", not x86-64");
+        }
+        if (fileSize < dataOffset + dataSize) {
+            throw new ImageFormatException("image " + path + " is truncated: " + fileSize + " of "
+                    + (dataOffset + dataSize) + " bytes");
+        }
+        ByteBuffer metadata = readFully(ch, metaOffset, (int) metaSize);
+        crc.reset();
+        crc.update(metadata.duplicate());
+        if ((int) crc.getValue() != metaCrc) {
+            throw new ImageFormatException("image " + path + " is corrupt: metadata checksum mismatch");
+        }
+        ImageContents contents = MetadataCodec.decode(metadata, sections);
+        Image.Header header = new Image.Header(version, metaSize, dataOffset, dataSize, metaCrc, dataCrc,
+                created, sections);
+        checkStructure(path, header, contents);
+        return new Image(path, header, contents);
+    }
+
     /** Recomputes the checksum of the page data (reads the whole file). */
     public static void verifyData(Image image) {
         try (FileChannel ch = FileChannel.open(image.path(), StandardOpenOption.READ)) {
-            CRC32C crc = new CRC32C();
-            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-            long end = image.header().dataOffset() + image.header().dataSize();
-            for (long pos = image.header().dataOffset(); pos < end;) {
-                buf.clear().limit((int) Math.min(buf.capacity(), end - pos));
-                int n = ch.read(buf, pos);
-                if (n <= 0) {
-                    throw new ImageFormatException("image " + image.path() + " is truncated");
-                }
-                pos += n;
-                crc.update(buf.flip());
-            }
-            if ((int) crc.getValue() != image.header().dataCrc()) {
-                throw new ImageFormatException("image " + image.path() + " is corrupt: page data checksum mismatch");
-            }
+            verifyData(ch, image);
+        } catch (NoSuchFileException e) {
+            throw new ImageFormatException("image " + image.path() + " does not exist");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read image " + image.path(), e);
+        }
+    }
+
+    static void verifyData(FileChannel ch, Image image) throws IOException {
+        CRC32C crc = new CRC32C();
+        ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+        long end = image.header().dataOffset() + image.header().dataSize();
+        for (long pos = image.header().dataOffset(); pos < end;) {
+            buf.clear().limit((int) Math.min(buf.capacity(), end - pos));
+            int n = ch.read(buf, pos);
+            if (n <= 0) {
+                throw new ImageFormatException("image " + image.path() + " is truncated");
+            }
+            pos += n;
+            crc.update(buf.flip());
+        }
+        if ((int) crc.getValue() != image.header().dataCrc()) {
+            throw new ImageFormatException("image " + image.path() + " is corrupt: page data checksum mismatch");
         }
     }
 

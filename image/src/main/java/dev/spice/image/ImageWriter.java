@@ -93,7 +93,11 @@ public final class ImageWriter implements AutoCloseable {
         }
     }
 
-    /** Writes metadata and header, makes the file durable and moves it into place. */
+    /**
+     * Writes metadata and header, makes the file durable, reads it back through the same
+     * validation a restore applies (structure and page-data checksum), and only then moves it
+     * into place. An image its reader would reject is never written: the target stays as it was.
+     */
     public void commit(ImageContents contents) {
         try {
             MetadataCodec.Encoded metadata = MetadataCodec.encode(contents);
@@ -110,6 +114,7 @@ public final class ImageWriter implements AutoCloseable {
             write(ByteBuffer.wrap(metadata.bytes()), ImageFormat.METADATA_OFFSET);
             write(header(metadata, (int) metaCrc.getValue()), 0);
             channel.force(true);
+            checkWritten();
             channel.close();
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             committed = true;
@@ -117,6 +122,17 @@ public final class ImageWriter implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write image " + target, e);
         }
+    }
+
+    private void checkWritten() throws IOException {
+        try {
+            Image written = ImageReader.read(channel, target);
+            ImageReader.verifyData(channel, written);
+        } catch (ImageFormatException e) {
+            throw new ImageFormatException("the image just written fails its own validation, so " + target
+                    + " was left as it was: " + e.getMessage());
+        }
+        VerifiedData.stampChecked(temp, (int) dataCrc.getValue());
     }
 
     private ByteBuffer header(MetadataCodec.Encoded metadata, int metadataCrc) {

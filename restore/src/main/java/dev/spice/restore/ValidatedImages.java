@@ -3,6 +3,7 @@ package dev.spice.restore;
 import dev.spice.image.Image;
 import dev.spice.image.ImageFormatException;
 import dev.spice.image.ImageReader;
+import dev.spice.image.VerifiedData;
 import dev.spice.sys.ErrnoException;
 import dev.spice.sys.FileStat;
 import java.nio.file.Path;
@@ -10,9 +11,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Images this process has read and validated completely, keyed by what identifies their content:
- * device, inode, size, modification and change time (any write moves the change time). A repeated
- * restore of an unchanged image then costs one stat instead of a read and checksum. What can
+ * Images this process has read and validated completely, page data included ({@link VerifiedData}),
+ * keyed by what identifies their content: device, inode, size, modification and change time (any
+ * write moves the change time). A repeated restore of an unchanged image then costs one stat
+ * instead of a read and checksum. What can
  * change without the image changing (its referenced files) the restorer checks itself, with the
  * same identity and content rules, when it opens them.
  */
@@ -45,7 +47,10 @@ final class ValidatedImages {
         }
         Image img = ImageReader.read(path);
         ImageValidator.validate(img.contents());
-        if (Key.of(path, FileStat.of(path.toString())).equals(key)) {
+        VerifiedData.ensure(img);
+        FileStat after = FileStat.of(path.toString());
+        if (after.sameContent(before)) {
+            key = Key.of(path, after);                  // the stamp, if just stored, moved the change time
             if (VALID.size() >= LIMIT) {
                 VALID.clear();
             }
