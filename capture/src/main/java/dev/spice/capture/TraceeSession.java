@@ -14,6 +14,11 @@ import dev.spice.sys.UserRegs;
  * it with PTRACE_INTERRUPT, so no signal is sent; runs injected system calls in it by pointing
  * its registers at a {@code syscall} instruction of its vDSO and single-stepping; and at the end
  * puts its original registers back and either lets it go or kills it.
+ *
+ * <p>While injected calls run, the registers are not the process's own: if the tracer died then,
+ * the process would resume at the vDSO's syscall instruction with foreign registers. For that
+ * window only, PTRACE_O_EXITKILL makes the kernel kill it instead. Outside it, a tracer that dies
+ * (a {@code spice snapshot} killed mid-way) leaves the process running as if nothing happened.
  */
 final class TraceeSession implements AutoCloseable {
     private static final int MAP_PRIVATE_ANONYMOUS = 0x22, PROT_RW = 3, PAGE = 4096;
@@ -24,6 +29,7 @@ final class TraceeSession implements AutoCloseable {
     private long syscallGadget;
     private long scratch;
     private boolean attached;
+    private boolean registersChanged;
 
     private TraceeSession(int pid) {
         this.pid = pid;
@@ -103,6 +109,10 @@ final class TraceeSession implements AutoCloseable {
             throw new IllegalStateException("no syscall instruction to inject with");
         }
         return tracer.call(() -> {
+            if (!registersChanged) {
+                Ptrace.setOptions(pid, Ptrace.O_EXITKILL);
+                registersChanged = true;
+            }
             UserRegs r = original.with(UserRegs.RAX, nr).with(UserRegs.ORIG_RAX, -1)
                     .with(UserRegs.RIP, syscallGadget);
             int[] argRegs = {UserRegs.RDI, UserRegs.RSI, UserRegs.RDX, UserRegs.R10, UserRegs.R8, UserRegs.R9};
@@ -136,10 +146,18 @@ final class TraceeSession implements AutoCloseable {
         return ProcessMemory.read(pid, scratch, length);
     }
 
+    /** Frees the scratch page and ends the injection: the registers are the process's own again. */
     void releaseScratch() {
         if (scratch != 0) {
             inject(Nr.MUNMAP, scratch, PAGE);
             scratch = 0;
+        }
+        if (registersChanged) {
+            tracer.run(() -> {
+                Ptrace.setRegs(pid, original);
+                Ptrace.setOptions(pid, 0);
+            });
+            registersChanged = false;
         }
     }
 

@@ -4,6 +4,7 @@ import dev.spice.restore.LaunchedProcess;
 import dev.spice.restore.LaunchOptions;
 import dev.spice.restore.Launcher;
 import dev.spice.restore.Prefetch;
+import dev.spice.sys.Fds;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -61,20 +62,33 @@ final class RestoreCommand implements Callable<Integer> {
         if (pidFile != null && !detach) {
             throw new ParameterException(spec.commandLine(), "--pid-file needs --detach");
         }
-        LaunchedProcess p = Launcher.restore(image,
-                new LaunchOptions(Map.of(), detach, null, -1, prefetch));
-        if (timings) {
-            spec.commandLine().getErr().println("spice: restored PID " + p.pid() + ": " + p.timings());
-        }
         if (!detach) {
-            return p.waitFor();
+            // A lifeline: if this command is killed, the launcher ends the restored process too.
+            int[] lifeline = Fds.pipe();
+            try {
+                LaunchedProcess p = Launcher.restore(image, new LaunchOptions(Map.of(), false, null, lifeline[0],
+                        prefetch));
+                printTimings(p);
+                return p.waitFor();
+            } finally {
+                Fds.close(lifeline[0]);
+                Fds.close(lifeline[1]);
+            }
         }
+        LaunchedProcess p = Launcher.restore(image, new LaunchOptions(Map.of(), true, null, -1, prefetch));
+        printTimings(p);
         if (pidFile != null) {
             writeAtomically(pidFile, p.pid() + "\n");
         } else {
             spec.commandLine().getOut().println(p.pid());
         }
         return 0;
+    }
+
+    private void printTimings(LaunchedProcess p) {
+        if (timings) {
+            spec.commandLine().getErr().println("spice: restored PID " + p.pid() + ": " + p.timings());
+        }
     }
 
     private static void writeAtomically(Path file, String content) {

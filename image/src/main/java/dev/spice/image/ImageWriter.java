@@ -7,7 +7,9 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -19,7 +21,8 @@ import java.util.zip.CRC32C;
 /**
  * Writes an image atomically: page data is streamed into a temporary file next to the target,
  * the metadata and header follow, then fsync and rename. Until {@link #commit} succeeds the
- * target is untouched, and {@link #close} removes the temporary file.
+ * target is untouched, and {@link #close} removes the temporary file (or, if the writer was killed,
+ * the next writer of the same target does).
  *
  * <p>Page data starts after a reserve for the metadata, estimated up front; an unused reserve
  * is a hole in a sparse file. If the metadata outgrows it, the data moves up.
@@ -37,11 +40,40 @@ public final class ImageWriter implements AutoCloseable {
 
     private ImageWriter(Path target, long metadataEstimate) throws IOException {
         this.target = target.toAbsolutePath();
-        this.temp = this.target.resolveSibling("." + this.target.getFileName() + ".tmp-"
+        removeAbandonedTemporaries(this.target);
+        this.temp = this.target.resolveSibling(temporaryPrefix(this.target) + ProcessHandle.current().pid() + "-"
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         this.channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         this.dataOffset = pageAlign(ImageFormat.METADATA_OFFSET + metadataEstimate);
+    }
+
+    private static String temporaryPrefix(Path target) {
+        return "." + target.getFileName() + ".tmp-";
+    }
+
+    /**
+     * Removes the temporary files that writers of the same target left when they were killed
+     * (SIGKILL gives no chance to clean up); each name holds its writer's PID.
+     */
+    private static void removeAbandonedTemporaries(Path target) throws IOException {
+        String prefix = temporaryPrefix(target);
+        try (DirectoryStream<Path> siblings = Files.newDirectoryStream(target.getParent(), prefix + "*")) {
+            for (Path t : siblings) {
+                String rest = t.getFileName().toString().substring(prefix.length());
+                int dash = rest.indexOf('-');
+                try {
+                    long pid = Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
+                    if (ProcessHandle.of(pid).isEmpty()) {
+                        Files.deleteIfExists(t);
+                    }
+                } catch (NumberFormatException e) {
+                    // not one of ours
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // no directory yet: creating the file will say so
+        }
     }
 
     /** Starts an image at {@code target}, reserving {@code metadataEstimate} bytes for metadata. */

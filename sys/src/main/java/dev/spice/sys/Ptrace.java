@@ -10,7 +10,7 @@ import java.lang.foreign.MemorySegment;
 /** ptrace(2) requests; call them only from the {@link TracerThread} of the tracee. */
 public final class Ptrace {
     private static final long GETREGS = 12, SETREGS = 13, CONT = 7, SINGLESTEP = 9, DETACH = 17;
-    private static final long GETREGSET = 0x4204, SEIZE = 0x4206,
+    private static final long SETOPTIONS = 0x4200, GETREGSET = 0x4204, SEIZE = 0x4206,
             INTERRUPT = 0x4207, GETSIGMASK = 0x420a,
             GET_RSEQ_CONFIGURATION = 0x420f;
     private static final long NT_X86_XSTATE = 0x202;
@@ -19,6 +19,8 @@ public final class Ptrace {
     public static final int EVENT_STOP = 128;
     public static final int SIGTRAP = 5;
     public static final int SIGSTOP = 19;
+    /** Option: the kernel kills the tracee if the tracer exits. */
+    public static final long O_EXITKILL = 1L << 20;
     /** Largest XSAVE area this code accepts (AMX tile data makes it ~11 KiB). */
     private static final int MAX_XSTATE = 16384;
 
@@ -34,6 +36,10 @@ public final class Ptrace {
     /** Attaches without stopping the tracee; it stops on {@link #interrupt}. */
     public static void seize(int pid) {
         ptrace("PTRACE_SEIZE", SEIZE, pid, 0, 0);
+    }
+
+    public static void setOptions(int pid, long options) {
+        ptrace("PTRACE_SETOPTIONS", SETOPTIONS, pid, 0, options);
     }
 
     public static void interrupt(int pid) {
