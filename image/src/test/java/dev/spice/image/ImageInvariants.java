@@ -1,0 +1,82 @@
+package dev.spice.image;
+
+import dev.spice.image.Records.FdKind;
+import dev.spice.image.Records.FdRecord;
+import dev.spice.image.Records.PageRun;
+import dev.spice.image.Records.VmaRecord;
+import dev.spice.image.Records.WorkingSet;
+import dev.spice.image.Records.WsRange;
+import java.math.BigInteger;
+
+/**
+ * What docs/image-format.md promises of an image that its reader accepted, checked the slow way
+ * (exact arithmetic, no shortcuts shared with the reader): the fuzz test's oracle for inputs that
+ * do not fail.
+ */
+final class ImageInvariants {
+    private static final BigInteger PAGE = BigInteger.valueOf(ImageFormat.PAGE_SIZE);
+
+    private ImageInvariants() {}
+
+    static void check(Image image, long fileSize) {
+        Image.Header h = image.header();
+        ImageContents c = image.contents();
+        BigInteger dataStart = big(h.dataOffset()), dataEnd = dataStart.add(big(h.dataSize()));
+        require(h.dataOffset() % ImageFormat.PAGE_SIZE == 0 && h.dataSize() % ImageFormat.PAGE_SIZE == 0
+                && h.dataOffset() >= ImageFormat.METADATA_OFFSET + h.metadataSize() && h.dataSize() >= 0
+                && dataEnd.compareTo(big(fileSize)) <= 0, "header sizes");
+        require(!c.threads().isEmpty() && c.sigactions().size() == ImageFormat.SIGNALS
+                && c.rlimits().size() == ImageFormat.RLIMITS, "table sizes");
+        require(c.process().exeFile() >= 0 && c.process().exeFile() < c.files().size(), "executable");
+        BigInteger previousEnd = BigInteger.ZERO;
+        for (VmaRecord v : c.vmas()) {
+            require(aligned(v.start()) && aligned(v.end()) && Long.compareUnsigned(v.start(), v.end()) < 0
+                    && big(v.start()).compareTo(previousEnd) >= 0, "mapping order");
+            previousEnd = big(v.end());
+            require(v.file() == ImageFormat.NONE || (v.file() >= 0 && v.file() < c.files().size()), "mapping file");
+            require(v.firstRun() >= 0 && v.runCount() >= 0 && (long) v.firstRun() + v.runCount() <= c.runs().size(),
+                    "mapping runs");
+            BigInteger runEnd = big(v.start());
+            for (PageRun r : c.runsOf(v)) {
+                BigInteger bytes = big(r.pages()).multiply(PAGE);
+                require(aligned(r.start()) && r.pages() > 0 && big(r.start()).compareTo(runEnd) >= 0
+                        && big(r.start()).add(bytes).compareTo(big(v.end())) <= 0, "run inside its mapping");
+                require(aligned(r.dataOffset()) && big(r.dataOffset()).compareTo(dataStart) >= 0
+                        && big(r.dataOffset()).add(bytes).compareTo(dataEnd) <= 0, "run inside the data");
+                runEnd = big(r.start()).add(bytes);
+            }
+        }
+        for (FdRecord f : c.fds()) {
+            require(f.fd() >= 0 && (f.kind() != FdKind.FILE || (f.file() >= 0 && f.file() < c.files().size())),
+                    "file descriptor");
+        }
+        WorkingSet ws = c.workingSet();
+        if (!ws.isEmpty()) {
+            require(aligned(ws.dataOffset()) && aligned(ws.dataBytes()) && ws.dataBytes() >= 0
+                    && big(ws.dataOffset()).compareTo(dataStart) >= 0
+                    && big(ws.dataOffset()).add(big(ws.dataBytes())).compareTo(dataEnd) <= 0, "working set data");
+            BigInteger wsEnd = BigInteger.ZERO;
+            for (WsRange r : ws.ranges()) {
+                BigInteger end = big(r.start()).add(big(r.pages()).multiply(PAGE));
+                require(aligned(r.start()) && r.pages() > 0 && big(r.start()).compareTo(wsEnd) >= 0
+                        && end.compareTo(previousEnd) <= 0, "working set range");
+                wsEnd = end;
+            }
+        }
+    }
+
+    private static boolean aligned(long value) {
+        return value % ImageFormat.PAGE_SIZE == 0;
+    }
+
+    /** The unsigned value of a u64 field. */
+    private static BigInteger big(long value) {
+        return new BigInteger(Long.toUnsignedString(value));
+    }
+
+    private static void require(boolean holds, String what) {
+        if (!holds) {
+            throw new AssertionError("the reader accepted an image that breaks an invariant: " + what);
+        }
+    }
+}
