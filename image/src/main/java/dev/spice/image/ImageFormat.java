@@ -13,6 +13,8 @@ public final class ImageFormat {
     public static final int METADATA_OFFSET = PAGE_SIZE;
     public static final int SECTION_HEADER_SIZE = 16;
     public static final int MACHINE_X86_64 = 62;
+    /** The end of x86-64 user space with 5-level paging: no mapping of an image lies above it. */
+    public static final long USER_SPACE_END = 1L << 56;
     /** "No file" and "no string" in 32-bit index fields. */
     public static final int NONE = -1;
 

@@ -5,6 +5,7 @@ import dev.spice.image.Records.FdRecord;
 import dev.spice.image.Records.PageRun;
 import dev.spice.image.Records.VmaRecord;
 import dev.spice.image.Records.WorkingSet;
+import dev.spice.image.Records.WsRange;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -62,18 +63,19 @@ public final class ImageReader {
         h.getInt();
         long created = h.getLong();
         int pageSize = h.getInt(), machine = h.getInt();
+        // Every size is bounded by the file's before anything is allocated by it, without sums that overflow.
         if (headerSize != ImageFormat.HEADER_SIZE || metaOffset != ImageFormat.METADATA_OFFSET
-                || metaSize < 0 || metaOffset + metaSize > dataOffset || dataOffset % ImageFormat.PAGE_SIZE != 0
-                || dataSize < 0 || dataSize % ImageFormat.PAGE_SIZE != 0 || pageSize != ImageFormat.PAGE_SIZE
-                || metaSize > Integer.MAX_VALUE) {
+                || metaSize < 0 || metaSize > Integer.MAX_VALUE || dataOffset < metaOffset + metaSize
+                || dataOffset % ImageFormat.PAGE_SIZE != 0 || dataSize < 0 || dataSize % ImageFormat.PAGE_SIZE != 0
+                || pageSize != ImageFormat.PAGE_SIZE) {
             throw new ImageFormatException("image " + path + " has an inconsistent header");
         }
         if (machine != ImageFormat.MACHINE_X86_64) {
             throw new ImageFormatException("image " + path + " is for machine type " + machine + ", not x86-64");
         }
-        if (fileSize < dataOffset + dataSize) {
-            throw new ImageFormatException("image " + path + " is truncated: " + fileSize + " of "
-                    + (dataOffset + dataSize) + " bytes");
+        if (dataOffset > fileSize || dataSize > fileSize - dataOffset) {
+            throw new ImageFormatException("image " + path + " is truncated: " + fileSize + " bytes, but its header "
+                    + "places " + dataSize + " bytes of page data at offset " + dataOffset);
         }
         ByteBuffer metadata = readFully(ch, metaOffset, (int) metaSize);
         crc.reset();
@@ -117,16 +119,23 @@ public final class ImageReader {
         }
     }
 
+    /**
+     * The tables against each other and against the header, as docs/image-format.md states them.
+     * Lengths and counts are compared by division or subtraction of values already bounded, so no
+     * check can be passed by a sum or product that overflows.
+     */
     private static void checkStructure(Path path, Image.Header header, ImageContents c) {
+        long dataEnd = header.dataOffset() + header.dataSize();     // bounded by the file size
         long prevEnd = 0;
         for (VmaRecord v : c.vmas()) {
-            if (v.start() >= v.end() || v.start() % ImageFormat.PAGE_SIZE != 0 || v.end() % ImageFormat.PAGE_SIZE != 0
-                    || v.start() < prevEnd) {
+            if (v.start() < prevEnd || v.start() >= v.end() || v.end() > ImageFormat.USER_SPACE_END
+                    || !pageAligned(v.start()) || !pageAligned(v.end())) {
                 throw new ImageFormatException("image " + path + " has a malformed or overlapping mapping at 0x"
                         + Long.toHexString(v.start()));
             }
             prevEnd = v.end();
-            if (v.file() != ImageFormat.NONE && (v.file() < 0 || v.file() >= c.files().size())) {
+            if (v.file() != ImageFormat.NONE && (v.file() < 0 || v.file() >= c.files().size())
+                    || v.kind() == VmaKind.FILE && v.file() == ImageFormat.NONE) {
                 throw new ImageFormatException("image " + path + " has a mapping with an unknown file");
             }
             if (v.firstRun() < 0 || v.runCount() < 0 || (long) v.firstRun() + v.runCount() > c.runs().size()) {
@@ -134,29 +143,68 @@ public final class ImageReader {
             }
             long prevRunEnd = v.start();
             for (PageRun r : c.runsOf(v)) {
-                if (r.start() < prevRunEnd || r.start() + r.bytes() > v.end() || r.dataOffset() < header.dataOffset()
-                        || r.dataOffset() % ImageFormat.PAGE_SIZE != 0
-                        || r.dataOffset() + r.bytes() > header.dataOffset() + header.dataSize()) {
+                if (r.start() < prevRunEnd || r.start() > v.end() || !pageAligned(r.start()) || r.pages() <= 0
+                        || r.pages() > (v.end() - r.start()) / ImageFormat.PAGE_SIZE
+                        || r.dataOffset() < header.dataOffset() || r.dataOffset() > dataEnd
+                        || !pageAligned(r.dataOffset())
+                        || r.pages() > (dataEnd - r.dataOffset()) / ImageFormat.PAGE_SIZE) {
                     throw new ImageFormatException("image " + path + " has a page run outside its mapping or data, "
                             + "or out of order");
                 }
                 prevRunEnd = r.start() + r.bytes();
             }
         }
+        int prevFd = -1;
         for (FdRecord f : c.fds()) {
-            if (f.fd() < 0 || (f.kind() == FdKind.FILE && (f.file() < 0 || f.file() >= c.files().size()))) {
-                throw new ImageFormatException("image " + path + " has a malformed file descriptor entry");
+            if (f.fd() <= prevFd || (f.kind() == FdKind.FILE && (f.file() < 0 || f.file() >= c.files().size()))) {
+                throw new ImageFormatException("image " + path + " has a malformed or unsorted file descriptor entry");
             }
+            prevFd = f.fd();
         }
-        WorkingSet ws = c.workingSet();
-        if (!ws.isEmpty() && (ws.dataOffset() < header.dataOffset() || ws.dataBytes() < 0
-                || ws.dataOffset() + ws.dataBytes() > header.dataOffset() + header.dataSize())) {
-            throw new ImageFormatException("image " + path + " has a working set outside its data");
-        }
+        checkWorkingSet(path, header, c);
         int exe = c.process().exeFile();
         if (exe < 0 || exe >= c.files().size()) {
             throw new ImageFormatException("image " + path + " has no executable file");
         }
+        if (c.process().threadCount() != c.threads().size()) {
+            throw new ImageFormatException("image " + path + " counts " + c.process().threadCount()
+                    + " threads but holds " + c.threads().size());
+        }
+    }
+
+    /** Its data inside the page data; its ranges sorted, apart, and inside mappings (adjacent ones may be spanned). */
+    private static void checkWorkingSet(Path path, Image.Header header, ImageContents c) {
+        WorkingSet ws = c.workingSet();
+        if (ws.isEmpty()) {
+            return;
+        }
+        long dataEnd = header.dataOffset() + header.dataSize();
+        if (ws.dataOffset() < header.dataOffset() || ws.dataOffset() > dataEnd || !pageAligned(ws.dataOffset())
+                || ws.dataBytes() < 0 || ws.dataBytes() > dataEnd - ws.dataOffset() || !pageAligned(ws.dataBytes())) {
+            throw new ImageFormatException("image " + path + " has a working set outside its data");
+        }
+        long prevEnd = 0;
+        int vma = 0;
+        for (WsRange r : ws.ranges()) {
+            if (r.start() < prevEnd || r.start() >= ImageFormat.USER_SPACE_END || !pageAligned(r.start())
+                    || r.pages() <= 0 || r.pages() > (ImageFormat.USER_SPACE_END - r.start()) / ImageFormat.PAGE_SIZE) {
+                throw new ImageFormatException("image " + path + " has a malformed or unsorted working set range");
+            }
+            while (vma < c.vmas().size() && c.vmas().get(vma).end() <= r.start()) {
+                vma++;
+            }
+            for (long at = r.start(); at < r.end(); at = c.vmas().get(vma++).end()) {
+                if (vma >= c.vmas().size() || c.vmas().get(vma).start() > at) {
+                    throw new ImageFormatException("image " + path + " has a working set range outside its mappings");
+                }
+            }
+            vma--;                                  // the next range may start in the mapping this one ended in
+            prevEnd = r.end();
+        }
+    }
+
+    private static boolean pageAligned(long value) {
+        return value % ImageFormat.PAGE_SIZE == 0;
     }
 
     private static ByteBuffer readFully(FileChannel ch, long position, int size) throws IOException {

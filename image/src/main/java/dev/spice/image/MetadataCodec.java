@@ -254,7 +254,7 @@ final class MetadataCodec {
                 throw new ImageFormatException("section type " + type + " appears twice");
             }
         }
-        byte[] strings = bytes(required(single, ImageFormat.SEC_STRINGS, "strings"));
+        StringTable strings = new StringTable(bytes(required(single, ImageFormat.SEC_STRINGS, "strings")));
         ProcessRecord process = decodeProcess(required(single, ImageFormat.SEC_PROCESS, "process"), strings);
         List<ThreadRecord> threads = threadSections.stream().map(MetadataCodec::decodeThread).toList();
         List<VmaRecord> vmas = decodeVmas(required(single, ImageFormat.SEC_VMAS, "mappings"), strings);
@@ -283,18 +283,34 @@ final class MetadataCodec {
         return b;
     }
 
-    private static String string(byte[] table, int offset) {
-        if (offset < 0 || offset >= table.length) {
-            throw new ImageFormatException("string offset " + offset + " is outside the string table");
+    /**
+     * The decoded string table. An offset must be where a string starts (0, or just after a NUL), and
+     * each string is decoded once however many entries name it: the strings of a table cost no more
+     * than the table, and no lookup scans bytes another lookup scanned.
+     */
+    static final class StringTable {
+        private final byte[] table;
+        private final Map<Integer, String> decoded = new HashMap<>();
+
+        StringTable(byte[] table) {
+            this.table = table;
         }
-        int end = offset;
-        while (end < table.length && table[end] != 0) {
-            end++;
+
+        String at(int offset) {
+            if (offset < 0 || offset >= table.length || (offset > 0 && table[offset - 1] != 0)) {
+                throw new ImageFormatException("string offset " + offset + " is not the start of a string in the table");
+            }
+            return decoded.computeIfAbsent(offset, start -> {
+                int end = start;
+                while (end < table.length && table[end] != 0) {
+                    end++;
+                }
+                return new String(table, start, end - start, StandardCharsets.UTF_8);
+            });
         }
-        return new String(table, offset, end - offset, StandardCharsets.UTF_8);
     }
 
-    private static ProcessRecord decodeProcess(ByteBuffer b, byte[] strings) {
+    private static ProcessRecord decodeProcess(ByteBuffer b, StringTable strings) {
         if (b.remaining() < ImageFormat.PROCESS_SIZE) {
             throw new ImageFormatException("process section is too short");
         }
@@ -308,7 +324,7 @@ final class MetadataCodec {
         while (commLen < 16 && comm[commLen] != 0) {
             commLen++;
         }
-        String cwd = string(strings, b.getInt());
+        String cwd = strings.at(b.getInt());
         int exe = b.getInt();
         MmLayout mm = new MmLayout(b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong(),
                 b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong());
@@ -347,7 +363,7 @@ final class MetadataCodec {
                 rseqFlags, robust, robustLen, clearTid, restarted, xstate);
     }
 
-    private static List<VmaRecord> decodeVmas(ByteBuffer b, byte[] strings) {
+    private static List<VmaRecord> decodeVmas(ByteBuffer b, StringTable strings) {
         List<VmaRecord> vmas = new ArrayList<>();
         while (b.remaining() >= ImageFormat.VMA_SIZE) {
             long start = b.getLong(), end = b.getLong(), offset = b.getLong();
@@ -355,7 +371,7 @@ final class MetadataCodec {
             int prot = b.getInt(), flags = b.getInt(), advice = b.getInt(), file = b.getInt(), name = b.getInt();
             int firstRun = b.getInt(), runCount = b.getInt();
             vmas.add(new VmaRecord(start, end, offset, kind, prot, flags, advice, file,
-                    name == NONE ? null : string(strings, name), firstRun, runCount));
+                    name == NONE ? null : strings.at(name), firstRun, runCount));
         }
         return vmas;
     }
@@ -368,10 +384,10 @@ final class MetadataCodec {
         return runs;
     }
 
-    private static List<FileRecord> decodeFiles(ByteBuffer b, byte[] strings) {
+    private static List<FileRecord> decodeFiles(ByteBuffer b, StringTable strings) {
         List<FileRecord> files = new ArrayList<>();
         while (b.remaining() >= ImageFormat.FILE_SIZE) {
-            files.add(new FileRecord(string(strings, b.getInt()), b.getInt(), b.getInt(), b.getInt(), b.getLong(),
+            files.add(new FileRecord(strings.at(b.getInt()), b.getInt(), b.getInt(), b.getInt(), b.getLong(),
                     b.getLong(), b.getLong(), b.getInt(), b.getInt()));
         }
         return files;

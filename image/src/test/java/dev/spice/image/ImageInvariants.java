@@ -27,13 +27,15 @@ final class ImageInvariants {
                 && dataEnd.compareTo(big(fileSize)) <= 0, "header sizes");
         require(!c.threads().isEmpty() && c.sigactions().size() == ImageFormat.SIGNALS
                 && c.rlimits().size() == ImageFormat.RLIMITS, "table sizes");
+        require(c.process().threadCount() == c.threads().size(), "thread count");
         require(c.process().exeFile() >= 0 && c.process().exeFile() < c.files().size(), "executable");
         BigInteger previousEnd = BigInteger.ZERO;
         for (VmaRecord v : c.vmas()) {
             require(aligned(v.start()) && aligned(v.end()) && Long.compareUnsigned(v.start(), v.end()) < 0
                     && big(v.start()).compareTo(previousEnd) >= 0, "mapping order");
             previousEnd = big(v.end());
-            require(v.file() == ImageFormat.NONE || (v.file() >= 0 && v.file() < c.files().size()), "mapping file");
+            require(v.file() == ImageFormat.NONE ? v.kind() != VmaKind.FILE : v.file() >= 0 && v.file() < c.files().size(),
+                    "mapping file");
             require(v.firstRun() >= 0 && v.runCount() >= 0 && (long) v.firstRun() + v.runCount() <= c.runs().size(),
                     "mapping runs");
             BigInteger runEnd = big(v.start());
@@ -46,9 +48,11 @@ final class ImageInvariants {
                 runEnd = big(r.start()).add(bytes);
             }
         }
+        long previousFd = -1;
         for (FdRecord f : c.fds()) {
-            require(f.fd() >= 0 && (f.kind() != FdKind.FILE || (f.file() >= 0 && f.file() < c.files().size())),
+            require(f.fd() > previousFd && (f.kind() != FdKind.FILE || (f.file() >= 0 && f.file() < c.files().size())),
                     "file descriptor");
+            previousFd = f.fd();
         }
         WorkingSet ws = c.workingSet();
         if (!ws.isEmpty()) {
