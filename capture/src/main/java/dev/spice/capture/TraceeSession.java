@@ -17,8 +17,9 @@ import dev.spice.sys.UserRegs;
  *
  * <p>While injected calls run, the registers are not the process's own: if the tracer died then,
  * the process would resume at the vDSO's syscall instruction with foreign registers. For that
- * window only, PTRACE_O_EXITKILL makes the kernel kill it instead. Outside it, a tracer that dies
- * (a {@code spice snapshot} killed mid-way) leaves the process running as if nothing happened.
+ * window only, PTRACE_O_EXITKILL makes the kernel kill it instead. Outside it the process waits in a
+ * PTRACE_EVENT_STOP, so a tracer that dies (a {@code spice snapshot} killed mid-way) leaves it running
+ * as if nothing happened.
  */
 final class TraceeSession implements AutoCloseable {
     private static final int MAP_PRIVATE_ANONYMOUS = 0x22, PROT_RW = 3, PAGE = 4096;
@@ -155,9 +156,26 @@ final class TraceeSession implements AutoCloseable {
         if (registersChanged) {
             tracer.run(() -> {
                 Ptrace.setRegs(pid, original);
+                parkInEventStop();
                 Ptrace.setOptions(pid, 0);
             });
             registersChanged = false;
+        }
+    }
+
+    /**
+     * Moves the tracee from the SIGTRAP stop of the last single step into a PTRACE_EVENT_STOP, where
+     * it was when seized. A tracer dying in a signal-delivery stop makes the kernel deliver that
+     * signal (SIGTRAP would kill the process with a core dump); in an event stop it delivers nothing.
+     * Resumed without a signal, the tracee takes the pending interrupt before it dequeues any other.
+     */
+    private void parkInEventStop() {
+        Ptrace.interrupt(pid);
+        Ptrace.cont(pid, 0);
+        int status = Ptrace.waitFor(pid);
+        if (!Ptrace.stopped(status) || Ptrace.stopEvent(status) != Ptrace.EVENT_STOP) {
+            throw new IllegalStateException("process " + pid + " did not stop again after the injected calls"
+                    + " (wait status 0x" + Integer.toHexString(status) + ")");
         }
     }
 

@@ -172,7 +172,11 @@ public final class ImageReader {
         }
     }
 
-    /** Its data inside the page data; its ranges sorted, apart, and inside mappings (adjacent ones may be spanned). */
+    /**
+     * Its data inside the page data; its ranges inside mappings (adjacent ones may be spanned), the
+     * written ones first, then the read ones, each group sorted and without overlap (a read range
+     * may span written pages: nearby reads are joined).
+     */
     private static void checkWorkingSet(Path path, Image.Header header, ImageContents c) {
         WorkingSet ws = c.workingSet();
         if (ws.isEmpty()) {
@@ -185,9 +189,20 @@ public final class ImageReader {
         }
         long prevEnd = 0;
         int vma = 0;
+        boolean written = true;
         for (WsRange r : ws.ranges()) {
+            boolean isWritten = (r.flags() & ImageFormat.WS_WRITTEN) != 0;
+            if (isWritten && !written) {
+                throw new ImageFormatException("image " + path + " has a written working set range after the read ones");
+            }
+            if (written && !isWritten) {            // the read group starts again from the lowest address
+                written = false;
+                prevEnd = 0;
+                vma = 0;
+            }
             if (r.start() < prevEnd || r.start() >= ImageFormat.USER_SPACE_END || !pageAligned(r.start())
-                    || r.pages() <= 0 || r.pages() > (ImageFormat.USER_SPACE_END - r.start()) / ImageFormat.PAGE_SIZE) {
+                    || r.pages() <= 0 || r.pages() > (ImageFormat.USER_SPACE_END - r.start()) / ImageFormat.PAGE_SIZE
+                    || (r.flags() & ~ImageFormat.WS_WRITTEN) != 0) {
                 throw new ImageFormatException("image " + path + " has a malformed or unsorted working set range");
             }
             while (vma < c.vmas().size() && c.vmas().get(vma).end() <= r.start()) {

@@ -60,7 +60,14 @@ final class ImageInvariants {
                     && big(ws.dataOffset()).compareTo(dataStart) >= 0
                     && big(ws.dataOffset()).add(big(ws.dataBytes())).compareTo(dataEnd) <= 0, "working set data");
             BigInteger wsEnd = BigInteger.ZERO;
+            boolean inWritten = true;               // written ranges first, then read ones, each group sorted
             for (WsRange r : ws.ranges()) {
+                boolean written = (r.flags() & ImageFormat.WS_WRITTEN) != 0;
+                require(!written || inWritten, "written working set ranges first");
+                if (inWritten && !written) {
+                    inWritten = false;
+                    wsEnd = BigInteger.ZERO;
+                }
                 BigInteger end = big(r.start()).add(big(r.pages()).multiply(PAGE));
                 require(aligned(r.start()) && r.pages() > 0 && big(r.start()).compareTo(wsEnd) >= 0
                         && end.compareTo(previousEnd) <= 0, "working set range");

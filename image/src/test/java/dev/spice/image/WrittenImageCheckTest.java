@@ -98,4 +98,33 @@ class WrittenImageCheckTest {
 
         assertThat(stamp(target)).isNotNull();
     }
+
+    private Path writeWithWorkingSet(List<Records.WsRange> ranges) {
+        Path target = TestImages.imagePath(dir);
+        try (ImageWriter writer = ImageWriter.create(target, 0)) {
+            List<PageRun> runs = TestImages.appendHeapRuns(writer, 3);
+            ImageContents c = TestImages.contents(4321, runs);
+            writer.commit(c.withMemory(c.vmas(), c.runs(),
+                    new Records.WorkingSet(ranges, runs.get(0).dataOffset(), 3 * TestImages.PAGE)));
+        }
+        return target;
+    }
+
+    @Test
+    void workingSetsAreWrittenRangesFirstThenReadOnesEachSorted() {
+        long heap = TestImages.HEAP, page = TestImages.PAGE;
+        // As the engine records them: written (the stack above the heap) first, then reads from the
+        // bottom again, one joined read range spanning a written page.
+        Path image = writeWithWorkingSet(List.of(new Records.WsRange(heap + 4 * page, 1, ImageFormat.WS_WRITTEN),
+                new Records.WsRange(TestImages.STACK, 1, ImageFormat.WS_WRITTEN),
+                new Records.WsRange(heap, 6, 0), new Records.WsRange(heap + 8 * page, 1, 0)));
+        assertThat(ImageReader.read(image).contents().workingSet().ranges()).hasSize(4);
+
+        assertThatThrownBy(() -> writeWithWorkingSet(List.of(new Records.WsRange(heap, 1, 0),
+                new Records.WsRange(heap + 4 * page, 1, ImageFormat.WS_WRITTEN))))
+                .isInstanceOf(ImageFormatException.class).hasMessageContaining("written working set range after");
+        assertThatThrownBy(() -> writeWithWorkingSet(List.of(new Records.WsRange(heap + 4 * page, 1, 0),
+                new Records.WsRange(heap, 1, 0)))).isInstanceOf(ImageFormatException.class)
+                .hasMessageContaining("unsorted working set range");
+    }
 }
