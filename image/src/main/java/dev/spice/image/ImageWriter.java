@@ -105,7 +105,7 @@ public final class ImageWriter implements AutoCloseable {
                 position += channel.write(buffer, position);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write page data to " + temp, e);
+            throw new UncheckedIOException("cannot write image " + target, e);
         }
         dataSize += pages.byteSize();
         return at;
@@ -121,7 +121,7 @@ public final class ImageWriter implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read back page data from " + temp, e);
+            throw new UncheckedIOException("cannot read back image " + target + " being written", e);
         }
     }
 
