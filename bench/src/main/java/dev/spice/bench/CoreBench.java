@@ -1,6 +1,9 @@
 package dev.spice.bench;
 
 import dev.spice.capture.Capturer;
+import dev.spice.image.Image;
+import dev.spice.image.ImageReader;
+import dev.spice.image.VerifiedData;
 import dev.spice.restore.RestoreTimings;
 import dev.spice.restore.LaunchedProcess;
 import dev.spice.restore.LaunchOptions;
@@ -97,7 +100,45 @@ public final class CoreBench {
                     med(samples, s -> s.timings().memory()), med(samples, s -> s.timings().state()),
                     med(samples, s -> s.timings().report()));
         }
+        measureChecksums(image, expected, runs);
         System.out.println();
+    }
+
+    /**
+     * What checking the page data costs (docs/faults.md): the check itself with the image in the
+     * page cache and read from disk (capture runs it hot, on the file it just wrote), and the
+     * validation phase of the first restore of a new file without and with the writer's stamp.
+     */
+    private static void measureChecksums(Path image, String expected, int runs) {
+        List<Long> hot = new ArrayList<>(), cold = new ArrayList<>();
+        List<Sample> unstamped = new ArrayList<>(), stamped = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            Image read = ImageReader.read(image);
+            long start = System.nanoTime();
+            ImageReader.verifyData(read);
+            hot.add(System.nanoTime() - start);
+            dropCaches();
+            start = System.nanoTime();
+            ImageReader.verifyData(read);
+            cold.add(System.nanoTime() - start);
+            Path copy = image.resolveSibling("copy-" + image.getFileName());
+            unstamped.add(restoreOnce(copied(image, copy), expected));        // a copy has no xattr
+            VerifiedData.ensure(ImageReader.read(copied(image, copy)));       // stamped as a writer does
+            stamped.add(restoreOnce(copy, expected));
+        }
+        System.out.printf("  page-data check: %.2f ms hot, %.2f ms from disk; validation of a new file at its first"
+                + " restore: %.2f ms unstamped, %.2f ms stamped%n", median(hot) / 1e6, median(cold) / 1e6,
+                med(unstamped, s -> s.timings().validation()), med(stamped, s -> s.timings().validation()));
+    }
+
+    /** {@code image} copied to {@code copy} as a new file (new inode, no extended attributes). */
+    private static Path copied(Path image, Path copy) {
+        try {
+            Files.deleteIfExists(copy);
+            return Files.copy(image, copy);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static Sample restoreOnce(Path image, String expected) {
