@@ -7,6 +7,6 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/setup.sh"
 source "$root/scripts/env.sh"
 cd "$root"
-mvn -B -q -pl tests -am verify -Dtest=GeneratedLayoutTest -Dsurefire.failIfNoSpecifiedTests=false \
+mvn -B -q -pl tests -am verify -Dfuzz.skip=true -Dtest=GeneratedLayoutTest -Dsurefire.failIfNoSpecifiedTests=false \
     -Dspice.layout.seeds="${1:-1-200}" -Dspice.layout.heapMib="${2:-64}" 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
 echo "spice: every generated layout round-tripped"
