@@ -5,7 +5,8 @@ for candidate in "${SPICE_JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/l
         break
     fi
 done
-if [[ -z "${JAVA_HOME:-}" || ! -x "$JAVA_HOME/bin/java" ]] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q '"25'; then
+# (The JDK's release file, not `java -version`: bin/spice sources this on every command.)
+if [[ -z "${JAVA_HOME:-}" || ! -x "$JAVA_HOME/bin/java" ]] || ! grep -qs '^JAVA_VERSION="25' "$JAVA_HOME/release"; then
     echo "spice: JDK 25 not found (looked in /usr/lib/jvm; set SPICE_JAVA_HOME)" >&2
     exit 1
 fi

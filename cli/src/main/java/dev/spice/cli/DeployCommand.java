@@ -29,10 +29,10 @@ final class DeployCommand implements Callable<Integer> {
     public Integer call() {
         FunctionInfo info;
         RemoteEngine remote = server.remote();
-        if (remote != null) {
-            info = remote.deploy(dir);
-        } else {
-            try (Engine e = Engine.open(engine.config())) {
+        try (Engine e = remote != null ? null : Engine.open(engine.config())) {
+            if (remote != null) {
+                info = remote.deploy(dir);
+            } else {
                 info = e.deploy(dir);
             }
         }

@@ -24,10 +24,10 @@ final class FunctionsCommand implements Callable<Integer> {
     public Integer call() {
         List<FunctionInfo> functions;
         RemoteEngine remote = server.remote();
-        if (remote != null) {
-            functions = remote.functions();
-        } else {
-            try (Engine e = Engine.open(engine.config())) {
+        try (Engine e = remote != null ? null : Engine.open(engine.config())) {
+            if (remote != null) {
+                functions = remote.functions();
+            } else {
                 functions = e.functions();
             }
         }

@@ -50,21 +50,22 @@ final class InvokeCommand implements Callable<Integer> {
         byte[] event = event();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String errorType;
         RemoteEngine remote = server.remote();
-        if (remote != null) {
-            RemoteEngine.Invocation r = remote.invoke(name, event, cold);
-            out.println(new String(r.payload(), StandardCharsets.UTF_8));
-            report(err, r.log(), r.path(), r.timings());
-            errorType = r.errorType();
-        } else {
-            try (Engine e = Engine.open(engine.config())) {
-                InvocationResult r = e.invoke(name, event, new InvokeOptions(cold));
+        try (Engine e = remote != null ? null : Engine.open(engine.config())) {
+            if (remote != null) {
+                RemoteEngine.Invocation r = remote.invoke(name, event, cold);
                 out.println(new String(r.payload(), StandardCharsets.UTF_8));
-                report(err, r.log(), r.path().label(), r.timings().toString());
-                errorType = r.errorType();
+                report(err, r.log(), r.path(), r.timings());
+                return exit(err, r.errorType());
             }
+            InvocationResult r = e.invoke(name, event, new InvokeOptions(cold));
+            out.println(new String(r.payload(), StandardCharsets.UTF_8));
+            report(err, r.log(), r.path().label(), r.timings().toString());
+            return exit(err, r.errorType());
         }
+    }
+
+    private int exit(PrintWriter err, String errorType) {
         if (errorType != null) {
             err.println("spice: " + name + " failed: " + errorType);
             return Main.FAILED;

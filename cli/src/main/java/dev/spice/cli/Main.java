@@ -9,9 +9,11 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ScopeType;
 
 /** The {@code spice} command. Failures print one line, "spice: ...", and exit non-zero. */
-@Command(name = "spice", mixinStandardHelpOptions = true, version = "spice 0.1.0",
+// scope INHERIT: every subcommand has --help and --version too.
+@Command(name = "spice", mixinStandardHelpOptions = true, version = "spice 0.1.0", scope = ScopeType.INHERIT,
         description = "Serverless functions with near-warm cold starts, restored from process snapshots.",
         subcommands = {DeployCommand.class, InvokeCommand.class, FunctionsCommand.class, ServeCommand.class,
             SnapshotCommand.class, RestoreCommand.class, InspectCommand.class})

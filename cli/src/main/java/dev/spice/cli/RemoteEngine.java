@@ -6,11 +6,11 @@ import dev.spice.engine.EngineException;
 import dev.spice.engine.FunctionInfo;
 import dev.spice.engine.SnapshotInfo;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.HttpURLConnection;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,16 +20,35 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
-/** The engine commands' view of a running spice server, through its HTTP API. */
+/**
+ * The engine commands' view of a running spice server, through its HTTP API. It speaks through
+ * the JDK's HttpURLConnection: for one request from a command that lives a fraction of a second,
+ * java.net.http's client costs about 100 ms more (it sets up TLS even for plain HTTP, and the
+ * JVM's exit waits up to 300 ms for its selector thread, which sits in native code).
+ */
 final class RemoteEngine {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Duration PROBE = Duration.ofMillis(300);
+    private static final Duration PROBE = Duration.ofMillis(300), CONNECT = Duration.ofSeconds(2);
 
     /** What an invocation through the server returned. */
     record Invocation(byte[] payload, String errorType, String log, String path, String timings) {}
 
+    private record Response(int status, Map<String, List<String>> headers, byte[] body) {
+        String header(String name) {
+            return headers.entrySet().stream().filter(h -> name.equalsIgnoreCase(h.getKey()))
+                    .map(h -> h.getValue().getFirst()).findFirst().orElse(null);
+        }
+
+        JsonNode json() {
+            try {
+                return JSON.readTree(body);
+            } catch (IOException e) {
+                return JSON.createObjectNode();
+            }
+        }
+    }
+
     private final URI base;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private RemoteEngine(URI base) {
         this.base = base;
@@ -39,9 +58,8 @@ final class RemoteEngine {
     static RemoteEngine connect(URI base, boolean required) {
         RemoteEngine r = new RemoteEngine(base);
         try {
-            HttpResponse<String> health = r.http.send(HttpRequest.newBuilder(base.resolve("/healthz")).timeout(PROBE)
-                    .GET().build(), HttpResponse.BodyHandlers.ofString());
-            if (health.statusCode() == 200 && health.body().contains("spice")) {
+            Response health = r.exchange("GET", "/healthz", Map.of(), null, PROBE);
+            if (health.status() == 200 && new String(health.body(), StandardCharsets.UTF_8).contains("spice")) {
                 return r;
             }
         } catch (IOException e) {
@@ -49,8 +67,6 @@ final class RemoteEngine {
                 throw new EngineException("no spice server at " + base + " (" + describe(e) + ")");
             }
             return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
         if (required) {
             throw new EngineException(base + " is not a spice server");
@@ -60,56 +76,67 @@ final class RemoteEngine {
 
     FunctionInfo deploy(Path dir) {
         String body = JSON.createObjectNode().put("path", dir.toAbsolutePath().toString()).toString();
-        JsonNode answer = json(send(HttpRequest.newBuilder(base.resolve("/functions"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build()));
-        return toInfo(answer);
+        return toInfo(send("POST", "/functions", Map.of("Content-Type", "application/json"),
+                body.getBytes(StandardCharsets.UTF_8)).json());
     }
 
     List<FunctionInfo> functions() {
-        JsonNode list = json(send(HttpRequest.newBuilder(base.resolve("/functions")).GET().build()));
         List<FunctionInfo> result = new ArrayList<>();
-        list.forEach(f -> result.add(toInfo(f)));
+        send("GET", "/functions", Map.of(), null).json().forEach(f -> result.add(toInfo(f)));
         return result;
     }
 
     Invocation invoke(String name, byte[] payload, boolean cold) {
-        HttpRequest request = HttpRequest.newBuilder(base.resolve("/2015-03-31/functions/" + name + "/invocations"))
-                .header("X-Amz-Log-Type", "Tail").header("X-Spice-Cold", Boolean.toString(cold))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(payload)).build();
-        HttpResponse<byte[]> r = send(request);
-        String log = r.headers().firstValue("X-Amz-Log-Result")
-                .map(b -> new String(Base64.getDecoder().decode(b), StandardCharsets.UTF_8)).orElse("");
-        String errorType = null;
-        if (r.headers().firstValue("X-Amz-Function-Error").isPresent()) {
-            errorType = json(r).path("errorType").asText("Unhandled");
-        }
-        return new Invocation(r.body(), errorType, log, r.headers().firstValue("X-Spice-Path").orElse("?"),
-                r.headers().firstValue("X-Spice-Timings").orElse(""));
+        Response r = send("POST", "/2015-03-31/functions/" + name + "/invocations",
+                Map.of("X-Amz-Log-Type", "Tail", "X-Spice-Cold", Boolean.toString(cold)), payload);
+        String tail = r.header("X-Amz-Log-Result");
+        String log = tail == null ? "" : new String(Base64.getDecoder().decode(tail), StandardCharsets.UTF_8);
+        String errorType = r.header("X-Amz-Function-Error") == null ? null
+                : r.json().path("errorType").asText("Unhandled");
+        String path = r.header("X-Spice-Path"), timings = r.header("X-Spice-Timings");
+        return new Invocation(r.body(), errorType, log, path != null ? path : "?", timings != null ? timings : "");
     }
 
-    private HttpResponse<byte[]> send(HttpRequest request) {
+    private Response send(String method, String path, Map<String, String> headers, byte[] body) {
+        Response r;
         try {
-            HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-            if (r.statusCode() >= 400) {
-                JsonNode error = json(r);
-                String message = error.has("message") ? error.get("message").asText()
-                        : error.has("error") ? error.get("error").asText() : new String(r.body(), StandardCharsets.UTF_8);
-                throw new EngineException(message + " (HTTP " + r.statusCode() + " from " + base + ")");
-            }
-            return r;
+            r = exchange(method, path, headers, body, null);
         } catch (IOException e) {
             throw new EngineException("request to " + base + " failed: " + describe(e));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EngineException("interrupted");
         }
+        if (r.status() >= 400) {
+            JsonNode error = r.json();
+            String message = error.has("message") ? error.get("message").asText()
+                    : error.has("error") ? error.get("error").asText() : new String(r.body(), StandardCharsets.UTF_8);
+            throw new EngineException(message + " (HTTP " + r.status() + " from " + base + ")");
+        }
+        return r;
     }
 
-    private static JsonNode json(HttpResponse<byte[]> r) {
+    /** One request; {@code timeout} bounds the whole exchange (null: only the connection). */
+    private Response exchange(String method, String path, Map<String, String> headers, byte[] body, Duration timeout)
+            throws IOException {
+        HttpURLConnection c = (HttpURLConnection) base.resolve(path).toURL().openConnection();
         try {
-            return JSON.readTree(r.body());
-        } catch (IOException e) {
-            return JSON.createObjectNode();
+            c.setRequestMethod(method);
+            c.setConnectTimeout((int) (timeout != null ? timeout : CONNECT).toMillis());
+            if (timeout != null) {
+                c.setReadTimeout((int) timeout.toMillis());
+            }
+            headers.forEach(c::setRequestProperty);
+            if (body != null) {
+                c.setDoOutput(true);
+                c.setFixedLengthStreamingMode(body.length);
+                try (OutputStream out = c.getOutputStream()) {
+                    out.write(body);
+                }
+            }
+            int status = c.getResponseCode();
+            InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream();
+            byte[] answer = in == null ? new byte[0] : in.readAllBytes();
+            return new Response(status, c.getHeaderFields(), answer);
+        } finally {
+            c.disconnect();
         }
     }
 
