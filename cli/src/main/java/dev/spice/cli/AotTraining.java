@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -77,6 +78,7 @@ public final class AotTraining {
     private static void serve(Path state, String name) throws Exception {
         try (Engine engine = Engine.open(EngineConfig.defaults(state).withKeepDeployed(true).withZygotes(2));
                 ApiServer server = ApiServer.start(engine, "127.0.0.1", 0)) {
+            engine.warmUp(2, Duration.ofSeconds(5));
             HttpClient http = HttpClient.newHttpClient();
             URI invoke = server.uri().resolve("/2015-03-31/functions/" + name + "/invocations");
             for (int i = 0; i < REPEATS; i++) {

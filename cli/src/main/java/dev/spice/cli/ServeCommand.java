@@ -30,6 +30,10 @@ final class ServeCommand implements Callable<Integer> {
             + "keep_alive_s overrides it)")
     Integer keepAlive;
 
+    /** Restores per function before listening (the first few after a start are the slow ones), and their limit. */
+    private static final int WARM_UP_RESTORES = 4;
+    private static final Duration WARM_UP_BUDGET = Duration.ofSeconds(5);
+
     @Override
     public Integer call() throws InterruptedException {
         var config = engineOptions.config().withKeepDeployed(true).withZygotes(2);
@@ -37,6 +41,8 @@ final class ServeCommand implements Callable<Integer> {
             config = config.withKeepAlive(Duration.ofSeconds(keepAlive));
         }
         Engine engine = Engine.open(config);
+        // Listening only once restores run at full speed (docs/startup.md).
+        int restores = engine.warmUp(WARM_UP_RESTORES, WARM_UP_BUDGET);
         ApiServer server = ApiServer.start(engine, host, port);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -44,8 +50,8 @@ final class ServeCommand implements Callable<Integer> {
             engine.close();
             stopped.countDown();
         }));
-        spec.commandLine().getOut().printf("spice: serving %d function(s) on %s (state %s)%n", engine.functions().size(),
-                server.uri(), config.stateDir());
+        spec.commandLine().getOut().printf("spice: serving %d function(s) on %s (state %s; %d warm-up restores)%n",
+                engine.functions().size(), server.uri(), config.stateDir(), restores);
         stopped.await();
         return 0;
     }

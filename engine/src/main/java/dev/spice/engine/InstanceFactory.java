@@ -79,6 +79,11 @@ final class InstanceFactory {
         zygotes.refill();
     }
 
+    /** Waits until the zygote pool is full again, or the deadline ({@link System#nanoTime}) passes. */
+    void awaitZygotes(long deadline) throws InterruptedException {
+        zygotes.awaitReady(deadline);
+    }
+
     private Instance register(Instance i) {
         live.add(i);
         return i;

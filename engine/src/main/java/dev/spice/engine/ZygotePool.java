@@ -84,6 +84,13 @@ final class ZygotePool implements AutoCloseable {
                 });
     }
 
+    /** Waits until {@code target} zygotes are ready or the deadline ({@link System#nanoTime}) passes. */
+    void awaitReady(long deadline) throws InterruptedException {
+        while (ready.size() < target && !closed && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+    }
+
     /** Ends a zygote that will not be used. */
     void discard(Prepared p) {
         p.zygote().close();                     // its processes end, so the log drain sees the end
