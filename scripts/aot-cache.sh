@@ -10,11 +10,11 @@
 aot_cache() {
     local name=$1 jar=$2 function=$3
     shift 3
-    local dir aot key
-    dir=$(dirname "$jar")
+    # (One fork only: bin/spice runs this before every command.)
+    local dir=${jar%/*} aot key
     aot="$dir/spice-$name.aot"
-    key=$(stat -c '%n %s %Y' "$jar" "$dir"/lib/*.jar | md5sum | cut -d' ' -f1)
-    if [[ -f "$aot" && "$(cat "$aot.key" 2>/dev/null)" == "$key" ]]; then
+    key=$(stat -c '%n %s %Y' "$jar" "$dir"/lib/*.jar)
+    if [[ -f "$aot" && -f "$aot.key" && "$(<"$aot.key")" == "$key" ]]; then
         echo "$aot"
         return
     fi
@@ -24,7 +24,7 @@ aot_cache() {
     if "$@" -XX:AOTCacheOutput="$aot.$$" -Dorg.slf4j.simpleLogger.defaultLogLevel=off -Xlog:aot=off -Xlog:cds=off \
         -cp "$jar" dev.spice.cli.AotTraining "$name" "$function" >"$log" 2>&1; then
         mv "$aot.$$" "$aot"
-        echo "$key" >"$aot.key"
+        printf '%s\n' "$key" >"$aot.key"
         echo "$aot"
     else
         rm -f "$aot.$$"

@@ -5,8 +5,9 @@ for candidate in "${SPICE_JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/l
         break
     fi
 done
-# (The JDK's release file, not `java -version`: bin/spice sources this on every command.)
-if [[ -z "${JAVA_HOME:-}" || ! -x "$JAVA_HOME/bin/java" ]] || ! grep -qs '^JAVA_VERSION="25' "$JAVA_HOME/release"; then
+# (The JDK's release file, read without a fork, not `java -version`: bin/spice sources this on every command.)
+spice_jdk_release=$(<"${JAVA_HOME:-/nonexistent}/release") 2>/dev/null || spice_jdk_release=
+if [[ ! -x "${JAVA_HOME:-}/bin/java" || "$spice_jdk_release" != *'JAVA_VERSION="25'* ]]; then
     echo "spice: JDK 25 not found (looked in /usr/lib/jvm; set SPICE_JAVA_HOME)" >&2
     exit 1
 fi

@@ -118,6 +118,11 @@ public final class Engine implements AutoCloseable {
         return restores;
     }
 
+    /** How many instances are alive now, idle, busy or starting. */
+    int liveInstances() {
+        return factory.live().size();
+    }
+
     // ------------------------------------------------------------------ deploy
 
     /**

@@ -10,6 +10,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -166,6 +167,19 @@ class EngineTest {
         assertThat(json(r).get("message").asText()).isEqualTo("Hello, fallback!");
         assertThat(metrics(e)).contains("spice_restore_fallbacks_total{function=\"hello\"} 1.0");
         assertThat(info.version()).isNotBlank();
+    }
+
+    @Test
+    void warmUpRestoresEachSnapshotAndLeavesNoInstanceBehind() throws IOException {
+        engine().deploy(HELLO);
+        engines.getFirst().close();
+        Engine e = Engine.open(EngineConfig.defaults(state).withZygotes(2));
+        engines.add(e);
+        assertThat(e.warmUp(3, Duration.ofSeconds(30))).isEqualTo(3);
+        assertThat(e.liveInstances()).as("warm-up instances are ended").isZero();
+        InvocationResult r = e.invoke("hello", bytes("{\"name\":\"warm\"}"), InvokeOptions.DEFAULT);
+        assertThat(r.path()).isEqualTo(InvocationPath.RESTORED);
+        assertThat(json(r).get("message").asText()).isEqualTo("Hello, warm!");
     }
 
     @Test
