@@ -11,13 +11,20 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
- * The engine over HTTP: the AWS Lambda Invoke API (so that existing Lambda clients work) and the
- * engine's own endpoints.
+ * The engine over HTTP: the AWS Lambda API for invoking and managing functions (so that existing
+ * Lambda clients work; docs/lambda-api.md) and the engine's own endpoints.
  *
  * <pre>
- * POST   /2015-03-31/functions/{name}/invocations   Invoke (RequestResponse, Event, DryRun)
- * GET    /2015-03-31/functions                      ListFunctions
+ * POST   /2015-03-31/functions/{name}/invocations   Invoke (RequestResponse, Event, DryRun; Qualifier)
+ * POST   /2015-03-31/functions                      CreateFunction (ZipFile)
+ * GET    /2015-03-31/functions                      ListFunctions (Marker, MaxItems, FunctionVersion)
  * GET    /2015-03-31/functions/{name}               GetFunction
+ * DELETE /2015-03-31/functions/{name}               DeleteFunction
+ * GET    /2015-03-31/functions/{name}/configuration GetFunctionConfiguration
+ * PUT    /2015-03-31/functions/{name}/configuration UpdateFunctionConfiguration
+ * PUT    /2015-03-31/functions/{name}/code          UpdateFunctionCode
+ * POST   /2015-03-31/functions/{name}/versions      PublishVersion
+ * GET    /2015-03-31/functions/{name}/versions      ListVersionsByFunction
  * POST   /functions            {"path": "/abs/dir"}  deploy
  * GET    /functions, /functions/{name}              describe
  * DELETE /functions/{name}                          delete
@@ -88,7 +95,14 @@ public final class ApiServer implements AutoCloseable {
         return new Router()
                 .add("POST", "/2015-03-31/functions/{name}/invocations", aws, invoke)
                 .add("GET", "/2015-03-31/functions", aws, lambda::list)
+                .add("POST", "/2015-03-31/functions", aws, lambda::create)
                 .add("GET", "/2015-03-31/functions/{name}", aws, lambda::get)
+                .add("DELETE", "/2015-03-31/functions/{name}", aws, lambda::delete)
+                .add("GET", "/2015-03-31/functions/{name}/configuration", aws, lambda::getConfiguration)
+                .add("PUT", "/2015-03-31/functions/{name}/configuration", aws, lambda::updateConfiguration)
+                .add("PUT", "/2015-03-31/functions/{name}/code", aws, lambda::updateCode)
+                .add("POST", "/2015-03-31/functions/{name}/versions", aws, lambda::publish)
+                .add("GET", "/2015-03-31/functions/{name}/versions", aws, lambda::listVersions)
                 .add("POST", "/functions", spice, functions::deploy)
                 .add("GET", "/functions", spice, functions::list)
                 .add("GET", "/functions/{name}", spice, functions::get)

@@ -80,7 +80,8 @@ final class FunctionsHandler {
         ObjectNode d = Json.object().put("name", f.name()).put("runtime", f.runtime()).put("handler", f.handler())
                 .put("memory_mb", f.memoryMb()).put("timeout_s", f.timeoutS())
                 .put("max_concurrency", f.maxConcurrency()).put("version", f.version())
-                .put("deployed_at", f.deployedAt().toString()).put("code_bytes", f.codeBytes());
+                .put("deployed_at", f.deployedAt().toString()).put("code_bytes", f.codeBytes())
+                .put("code_sha256", f.codeSha256());
         SnapshotInfo s = f.snapshot();
         if (s == null) {
             d.putNull("snapshot");

@@ -3,6 +3,7 @@ package dev.spice.api;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spice.engine.DeployException;
 import dev.spice.engine.EngineException;
+import dev.spice.engine.FunctionConflictException;
 import dev.spice.engine.FunctionNotFoundException;
 import dev.spice.engine.InvalidPayloadException;
 import dev.spice.engine.TooManyRequestsException;
@@ -55,7 +56,8 @@ final class JsonErrors {
     /** The response for an exception the engine threw; its messages are one line meant for the user. */
     static ApiResponse fromEngine(Style style, EngineException e) {
         return switch (e) {
-            case FunctionNotFoundException _ -> style.error(404, "ResourceNotFoundException", e.getMessage());
+            case FunctionNotFoundException nf -> functionNotFound(style, nf.name()).response();
+            case FunctionConflictException _ -> style.error(409, "ResourceConflictException", e.getMessage());
             case InvalidPayloadException _ -> style.error(400, "InvalidRequestContentException", e.getMessage());
             case TooManyRequestsException _ -> style.error(429, "TooManyRequestsException", e.getMessage());
             case DeployException _ -> style.error(400, "InvalidParameterValueException", e.getMessage());

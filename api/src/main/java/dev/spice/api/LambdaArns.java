@@ -12,7 +12,7 @@ final class LambdaArns {
 
     private LambdaArns() {}
 
-    /** The bare function name in any of the accepted forms; qualifiers are dropped (every call runs $LATEST). */
+    /** The bare function name in any of the accepted forms, without its qualifier. */
     static String functionName(String nameOrArn) {
         String[] parts = nameOrArn.split(":", -1);
         if (parts.length >= 7 && parts[0].equals("arn") && parts[5].equals("function")) {
@@ -22,6 +22,14 @@ final class LambdaArns {
             return parts[2];
         }
         return parts[0];
+    }
+
+    /** The qualifier in any of the accepted forms (NAME:Q, ACCOUNT:function:NAME:Q, an ARN ending :Q), or null. */
+    static String qualifier(String nameOrArn) {
+        String[] parts = nameOrArn.split(":", -1);
+        int at = parts.length >= 7 && parts[0].equals("arn") && parts[5].equals("function") ? 7
+                : parts.length >= 3 && parts[1].equals("function") ? 3 : 1;
+        return parts.length > at && !parts[at].isEmpty() ? parts[at] : null;
     }
 
     static String function(String name) {

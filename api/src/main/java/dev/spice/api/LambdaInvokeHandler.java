@@ -15,7 +15,8 @@ import java.util.Locale;
  * {@code POST /2015-03-31/functions/{name}/invocations}: the Lambda Invoke API.
  * {@code X-Amz-Invocation-Type} RequestResponse (the default) waits for the result,
  * {@code Event} queues the invocation (202), {@code DryRun} only checks that the function exists
- * (204). The {@code Qualifier} query parameter is accepted and ignored: every call runs $LATEST.
+ * (204). The {@code Qualifier} query parameter (or NAME:QUALIFIER) picks a published version;
+ * without one, or with $LATEST, the current deployment runs.
  *
  * <p>Besides Lambda's headers the response carries {@code X-Spice-Path} (warm, restored or
  * booted), {@code X-Spice-Duration-Ms} and {@code X-Spice-Timings}; the request header
@@ -34,27 +35,29 @@ final class LambdaInvokeHandler implements Router.Endpoint {
     @Override
     public ApiResponse handle(ApiRequest request) throws IOException {
         String name = LambdaArns.functionName(request.param("name"));
+        String qualifier = LambdaFunctionsHandler.qualifier(request);
         try {
-            return handle(request, name);
+            return handle(request, name, qualifier);
         } catch (FunctionNotFoundException e) {
-            throw JsonErrors.functionNotFound(request.style(), name);
+            throw JsonErrors.functionNotFound(request.style(), e.name());
         }
     }
 
-    private ApiResponse handle(ApiRequest request, String name) throws IOException {
+    private ApiResponse handle(ApiRequest request, String name, String qualifier) throws IOException {
         String type = request.header("X-Amz-Invocation-Type");
         if (type == null || type.isEmpty()) {
             type = "RequestResponse";
         }
         return switch (type) {
-            case "RequestResponse" -> invoke(request, name);
+            case "RequestResponse" -> invoke(request, name, qualifier);
             case "Event" -> {
-                engine.invokeAsync(name, request.body(MAX_PAYLOAD));
+                engine.invokeAsync(name, qualifier, request.body(MAX_PAYLOAD));
                 yield ApiResponse.empty(202);
             }
             case "DryRun" -> {
-                if (engine.function(name).isEmpty()) {
-                    throw JsonErrors.functionNotFound(request.style(), name);
+                if (qualifier == null || qualifier.equals(Engine.LATEST) ? engine.function(name).isEmpty()
+                        : engine.versions(name).stream().noneMatch(v -> qualifier.equals(Integer.toString(v.number())))) {
+                    throw JsonErrors.functionNotFound(request.style(), qualifier == null ? name : name + ":" + qualifier);
                 }
                 yield ApiResponse.empty(204);
             }
@@ -64,19 +67,20 @@ final class LambdaInvokeHandler implements Router.Endpoint {
         };
     }
 
-    private ApiResponse invoke(ApiRequest request, String name) throws IOException {
+    private ApiResponse invoke(ApiRequest request, String name, String qualifier) throws IOException {
+        String executed = qualifier == null ? Engine.LATEST : qualifier;
         byte[] payload = request.body(MAX_PAYLOAD);
         boolean cold = "true".equalsIgnoreCase(request.header("X-Spice-Cold"));
         InvocationResult result;
         try {
-            result = engine.invoke(name, payload, new InvokeOptions(cold));
+            result = engine.invoke(name, qualifier, payload, new InvokeOptions(cold));
         } catch (FunctionInitException e) {
             // A function that cannot start is a function error in Lambda, not a failed request.
-            return ApiResponse.json(200, initError(e)).withHeader("X-Amz-Executed-Version", "$LATEST")
+            return ApiResponse.json(200, initError(e)).withHeader("X-Amz-Executed-Version", executed)
                     .withHeader("X-Amz-Function-Error", "Unhandled");
         }
         ApiResponse response = ApiResponse.bytes(200, ApiResponse.JSON, result.payload())
-                .withHeader("X-Amz-Executed-Version", "$LATEST")
+                .withHeader("X-Amz-Executed-Version", executed)
                 .withHeader("x-amzn-RequestId", result.requestId())
                 .withHeader("X-Spice-Path", result.path().label())
                 .withHeader("X-Spice-Duration-Ms",

@@ -16,6 +16,16 @@ class LambdaArnsTest {
     }
 
     @Test
+    void takesTheQualifierOutOfEveryForm() {
+        assertThat(LambdaArns.qualifier("hello")).isNull();
+        assertThat(LambdaArns.qualifier("hello:3")).isEqualTo("3");
+        assertThat(LambdaArns.qualifier("123456789012:function:hello")).isNull();
+        assertThat(LambdaArns.qualifier("123456789012:function:hello:$LATEST")).isEqualTo("$LATEST");
+        assertThat(LambdaArns.qualifier("arn:aws:lambda:eu-west-1:123456789012:function:hello")).isNull();
+        assertThat(LambdaArns.qualifier("arn:aws:lambda:eu-west-1:123456789012:function:hello:7")).isEqualTo("7");
+    }
+
+    @Test
     void buildsArns() {
         assertThat(LambdaArns.function("hello")).isEqualTo("arn:aws:lambda:us-east-1:000000000000:function:hello");
     }

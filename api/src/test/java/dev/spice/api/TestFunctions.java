@@ -1,6 +1,10 @@
 package dev.spice.api;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -32,5 +36,31 @@ final class TestFunctions {
                 def handler(event, context):
                     raise ValueError("bad input")
                 """);
+    }
+
+    /** A zip package holding app.py with {@code code}, as a Lambda user would upload it. */
+    static byte[] zip(String code) throws IOException {
+        return zip("app.py", code);
+    }
+
+    /** A zip package of one file. */
+    static byte[] zip(String name, String contents) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream out = new ZipOutputStream(bytes)) {
+            out.putNextEntry(new ZipEntry(name));
+            out.write(contents.getBytes(StandardCharsets.UTF_8));
+            out.closeEntry();
+        }
+        return bytes.toByteArray();
+    }
+
+    /** A handler answering {"version": version} and the GREETING variable. */
+    static String versioned(int version) {
+        return """
+                import os
+
+                def handler(event, context):
+                    return {"version": %d, "greeting": os.environ.get("GREETING"), "event": event}
+                """.formatted(version);
     }
 }

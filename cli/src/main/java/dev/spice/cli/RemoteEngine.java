@@ -149,7 +149,7 @@ final class RemoteEngine {
                 f.path("memory_mb").asInt(), f.path("timeout_s").asInt(), f.path("max_concurrency").asInt(), Map.of(),
                 Instant.parse(f.path("deployed_at").asText(Instant.EPOCH.toString())), f.path("version").asText(),
                 f.path("code_bytes").asLong(), snapshot, f.path("snapshot_problem").isNull() ? null
-                        : f.path("snapshot_problem").asText(null));
+                        : f.path("snapshot_problem").asText(null), f.path("code_sha256").asText(null));
     }
 
     private static String describe(IOException e) {

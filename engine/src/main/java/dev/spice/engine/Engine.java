@@ -23,6 +23,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +47,8 @@ import org.slf4j.LoggerFactory;
 public final class Engine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     private static final int LOG_TAIL = 4096;
+    /** The qualifier of a function's current version. */
+    public static final String LATEST = "$LATEST";
 
     private final EngineConfig config;
     private final StateStore store;
@@ -51,6 +56,12 @@ public final class Engine implements AutoCloseable {
     private final InstanceFactory factory;
     private final EngineMetrics metrics;
     private final Map<String, FunctionState> functions = new ConcurrentHashMap<>();
+    /** Published versions, by "NAME:N"; each has a pool of its own. */
+    private final Map<String, FunctionState> published = new ConcurrentHashMap<>();
+    /** Guards {@link #updates} and every change of which deployment is current. */
+    private final Object lifecycle = new Object();
+    /** Per function: the deployment running now, or the last one that failed. */
+    private final Map<String, Update> updates = new HashMap<>();
     private final ScheduledExecutorService evictor;
     private final ExecutorService async;
     private final int[] lifeline = Fds.pipe();
@@ -65,6 +76,10 @@ public final class Engine implements AutoCloseable {
         this.metrics = new EngineMetrics(functions::values, factory::live);
         for (Deployment d : store.load()) {
             functions.put(d.name(), new FunctionState(d, newPool(d.manifest())));
+            for (StateStore.Published p : store.published(d.name())) {
+                Deployment v = store.load(p);
+                published.put(d.name() + ":" + p.number(), new FunctionState(v, newPool(v.manifest())));
+            }
         }
         this.evictor = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().daemon().name("spice-evictor").unstarted(r));
@@ -126,22 +141,154 @@ public final class Engine implements AutoCloseable {
     // ------------------------------------------------------------------ deploy
 
     /**
-     * Deploys the function in {@code dir}: copies its code, boots it, runs the warm-up events,
-     * prepares it and takes its snapshot, then makes it the function's current version. A process
-     * that cannot be snapshotted still deploys (its invocations boot); anything else that fails
-     * leaves the previous version in place.
+     * Deploys the function in {@code dir} (its spice.yaml and code); see
+     * {@link #deploy(FunctionManifest, FunctionCode)}.
      */
     public FunctionInfo deploy(Path dir) {
-        FunctionManifest manifest = FunctionManifest.load(dir.toAbsolutePath());
+        return deploy(FunctionManifest.load(dir.toAbsolutePath()), FunctionCode.directory(dir));
+    }
+
+    /**
+     * Deploys a function and waits: copies its code, boots it, runs the warm-up events, prepares
+     * it and takes its snapshot, then makes it the function's current version. A process that
+     * cannot be snapshotted still deploys (its invocations boot); anything else that fails leaves
+     * the previous version in place. Refused while another deployment of the function runs.
+     */
+    public FunctionInfo deploy(FunctionManifest manifest, FunctionCode code) {
+        Update update = reserve(manifest, Reservation.ANY);
+        Staged staged = null;
+        try {
+            staged = stage(manifest, code, update);
+            return complete(staged);
+        } finally {
+            synchronized (lifecycle) {
+                updates.remove(manifest.name(), staged != null ? staged.update() : update);
+            }
+        }
+    }
+
+    /**
+     * Creates a function that does not exist yet and returns at once, PENDING: the code is
+     * written now (a bad package is refused here), the deployment finishes in the background.
+     */
+    public FunctionStatus create(FunctionManifest manifest, FunctionCode code) {
+        return deployInBackground(manifest, code, reserve(manifest, Reservation.NEW));
+    }
+
+    /**
+     * Replaces the code of an existing function (null: keep the current code) and/or its
+     * configuration ({@code configure} maps the current manifest to the new one) and returns at
+     * once; the new deployment finishes in the background while the current one keeps serving.
+     */
+    public FunctionStatus update(String name, FunctionCode code, UnaryOperator<FunctionManifest> configure) {
+        FunctionManifest current;
+        FunctionCode source = code;
+        synchronized (lifecycle) {
+            FunctionState active = functions.get(name);
+            Update failed = updates.get(name);
+            if (active == null && failed == null) {
+                throw new FunctionNotFoundException(name);
+            }
+            current = failed != null ? failed.manifest() : active.deployment().manifest();
+            if (source == null) {
+                if (active == null) {
+                    throw new FunctionConflictException("function " + name + " has no deployed code to reconfigure");
+                }
+                source = FunctionCode.of(active.deployment());
+            }
+        }
+        FunctionManifest manifest = configure.apply(current).checked();
+        if (!manifest.name().equals(name)) {
+            throw new DeployException("an update cannot rename function " + name);
+        }
+        return deployInBackground(manifest, source, reserve(manifest, Reservation.EXISTING));
+    }
+
+    private FunctionStatus deployInBackground(FunctionManifest manifest, FunctionCode code, Update update) {
+        Staged staged;
+        try {
+            staged = stage(manifest, code, update);
+        } catch (RuntimeException e) {
+            synchronized (lifecycle) {
+                updates.remove(manifest.name(), update);
+                if (update.previous() != null) {
+                    updates.put(manifest.name(), update.previous());
+                }
+            }
+            throw e;
+        }
+        async.submit(() -> {
+            try {
+                complete(staged);
+                synchronized (lifecycle) {
+                    updates.remove(manifest.name(), staged.update());
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("deploy {} failed: {}", manifest.name(), e.getMessage());
+                synchronized (lifecycle) {
+                    updates.replace(manifest.name(), staged.update(), staged.update().failed(e.getMessage()));
+                }
+            }
+        });
+        return status(manifest.name()).orElseThrow(() -> new FunctionNotFoundException(manifest.name()));
+    }
+
+    /** What a new deployment requires of the function's current state. */
+    private enum Reservation { ANY, NEW, EXISTING }
+
+    /** Marks a deployment of the function as running; refused if one runs already, or by {@code kind}. */
+    private Update reserve(FunctionManifest manifest, Reservation kind) {
         String name = manifest.name();
-        Path versionDir = store.newVersion(name);
+        synchronized (lifecycle) {
+            Update running = updates.get(name);
+            boolean exists = functions.containsKey(name) || running != null;
+            if (kind == Reservation.NEW && exists) {
+                throw new FunctionConflictException("Function already exist: " + name);
+            }
+            if (kind == Reservation.EXISTING && !exists) {
+                throw new FunctionNotFoundException(name);
+            }
+            if (running != null && running.reason() == null) {
+                throw new FunctionConflictException("a deployment of " + name + " is in progress");
+            }
+            Update update = new Update(info(manifest, "", new FunctionCode.Written(0, null), null, "not taken yet"),
+                    manifest, null, running);
+            updates.put(name, update);
+            return update;
+        }
+    }
+
+    /** A deployment whose code is written, not yet booted. */
+    private record Staged(Deployment deployment, Update update) {}
+
+    private Staged stage(FunctionManifest manifest, FunctionCode code, Update update) {
+        Path versionDir = store.newVersion(manifest.name());
+        try {
+            Path codeDir = versionDir.resolve(Deployment.CODE);
+            FunctionCode.Written written = code.writeTo(codeDir);
+            FunctionInfo info = info(manifest, versionDir.getFileName().toString(), written, null, "not taken yet");
+            Update staged = update.withInfo(info);
+            synchronized (lifecycle) {
+                updates.replace(manifest.name(), update, staged);
+            }
+            return new Staged(new Deployment(info, manifest, versionDir, codeDir, null), staged);
+        } catch (RuntimeException e) {
+            store.discard(versionDir);
+            throw e;
+        }
+    }
+
+    private FunctionInfo complete(Staged staged) {
+        Deployment staging = staged.deployment();
+        Update update = staged.update();
+        FunctionManifest manifest = staging.manifest();
+        String name = manifest.name();
+        Path versionDir = staging.versionDir();
+        Path code = staging.codeDir();
+        FunctionCode.Written written = new FunctionCode.Written(staging.info().codeBytes(), staging.info().codeSha256());
+        String version = staging.info().version();
         Instance instance = null;
         try {
-            Path code = versionDir.resolve(Deployment.CODE);
-            long codeBytes = CodeCopy.copy(dir.toAbsolutePath(), code);
-            String version = versionDir.getFileName().toString();
-            FunctionInfo booting = info(manifest, version, codeBytes, null, "not taken yet");
-            Deployment staging = new Deployment(booting, manifest, versionDir, code, null);
             long bootStart = System.nanoTime();
             instance = factory.boot(staging);
             LOG.info("deploy {}: booted in {} ms", name, (System.nanoTime() - bootStart) / 1_000_000);
@@ -156,7 +303,7 @@ public final class Engine implements AutoCloseable {
                 LOG.info("deploy {}: snapshot of {} KiB in {} ms", name, r.imageBytes() >> 10,
                         r.durationNanos() / 1_000_000);
                 if (config.workingSet()) {
-                    snapshot = recordWorkingSet(new Deployment(info(manifest, version, codeBytes, snapshot, null),
+                    snapshot = recordWorkingSet(new Deployment(info(manifest, version, written, snapshot, null),
                             manifest, versionDir, code, image), snapshot);
                 }
             } catch (CaptureRefusedException e) {
@@ -167,14 +314,19 @@ public final class Engine implements AutoCloseable {
                 problem = "the snapshot does not restore: " + e.getMessage();
                 LOG.warn("deploy {}: {}; invocations will boot from scratch", name, problem);
             }
-            FunctionInfo info = info(manifest, version, codeBytes, snapshot, problem);
+            FunctionInfo info = info(manifest, version, written, snapshot, problem);
             Deployment deployment = new Deployment(info, manifest, versionDir, code, snapshot != null ? image : null);
             store.writeMetadata(deployment);
-            store.activate(name, versionDir);
             FunctionState fresh = new FunctionState(deployment, newPool(manifest));
-            FunctionState old = functions.put(name, fresh);
-            if (old != null) {
-                old.pool().close();
+            synchronized (lifecycle) {
+                if (updates.get(name) != update) {
+                    throw new FunctionNotFoundException(name);          // deleted meanwhile
+                }
+                store.activate(name, versionDir);
+                FunctionState old = functions.put(name, fresh);
+                if (old != null) {
+                    old.pool().close();
+                }
             }
             Instance booted = instance;
             instance = null;
@@ -187,11 +339,20 @@ public final class Engine implements AutoCloseable {
             if (instance != null) {
                 instance.kill();
             }
-            store.discard(versionDir);
+            discard(versionDir);
             if (e instanceof FunctionInitException init) {
                 throw new DeployException("function " + name + " failed to initialize: " + init.getMessage(), e);
             }
             throw e;
+        }
+    }
+
+    /** Removes a version that did not become current; it may be gone already, with its function. */
+    private void discard(Path versionDir) {
+        try {
+            store.discard(versionDir);
+        } catch (UncheckedIOException e) {
+            LOG.warn("cannot remove {}: {}", versionDir, e.getMessage());
         }
     }
 
@@ -249,23 +410,53 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    private static FunctionInfo info(FunctionManifest m, String version, long codeBytes, SnapshotInfo snapshot,
-            String problem) {
+    private static FunctionInfo info(FunctionManifest m, String version, FunctionCode.Written code,
+            SnapshotInfo snapshot, String problem) {
         return new FunctionInfo(m.name(), m.runtime(), m.handler(), m.memoryMb(), m.timeoutS(), m.maxConcurrency(),
-                m.env(), Instant.now(), version, codeBytes, snapshot, problem);
+                m.env(), Instant.now(), version, code.bytes(), snapshot, problem, code.sha256());
+    }
+
+    /**
+     * A deployment that is running, or the last one that failed (reason set). previous is the
+     * failed one this deployment replaces, put back if this one is refused before it starts.
+     */
+    private record Update(FunctionInfo info, FunctionManifest manifest, String reason, Update previous) {
+        Update withInfo(FunctionInfo i) {
+            return new Update(i, manifest, reason, previous);
+        }
+
+        Update failed(String why) {
+            return new Update(info, manifest, why, null);
+        }
+
+        /** Each deployment is its own: the map's conditional removals must not match an equal one. */
+        @Override
+        public boolean equals(Object o) {
+            return this == o;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(this);
+        }
     }
 
     // ------------------------------------------------------------------ invoke
 
-    /** Invokes a function and waits for its result; a handler error is a result, not an exception. */
+    /** Invokes a function's current version and waits for its result; a handler error is a result, not an exception. */
     public InvocationResult invoke(String name, byte[] payload, InvokeOptions options) {
+        return invoke(name, null, payload, options);
+    }
+
+    /**
+     * Invokes a function's version ({@code qualifier}: null or $LATEST for the current one, or a
+     * published version's number) and waits for its result.
+     */
+    public InvocationResult invoke(String name, String qualifier, byte[] payload, InvokeOptions options) {
         JsonNode event = parseEvent(payload);
         long start = System.nanoTime();
         while (true) {
-            FunctionState f = functions.get(name);
-            if (f == null) {
-                throw new FunctionNotFoundException(name);
-            }
+            FunctionState f = resolve(name, qualifier);
             try {
                 return invoke(f, event, options, start);
             } catch (InstancePool.PoolClosedException e) {
@@ -274,15 +465,14 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Invokes a function without waiting (invocation type Event); failures are logged. */
-    public void invokeAsync(String name, byte[] payload) {
-        if (!functions.containsKey(name)) {
-            throw new FunctionNotFoundException(name);
-        }
+    /** Invokes a function's version (see {@link #invoke}) without waiting (invocation type Event); failures are logged. */
+    public void invokeAsync(String name, String qualifier, byte[] payload) {
+        resolve(name, qualifier);
         JsonNode event = parseEvent(payload);
         async.submit(() -> {
             try {
-                InvocationResult r = invoke(name, RuntimeChannel.JSON.writeValueAsBytes(event), InvokeOptions.DEFAULT);
+                InvocationResult r = invoke(name, qualifier, RuntimeChannel.JSON.writeValueAsBytes(event),
+                        InvokeOptions.DEFAULT);
                 if (r.functionError()) {
                     LOG.warn("asynchronous invocation {} of {} failed: {}", r.requestId(), name,
                             new String(r.payload(), StandardCharsets.UTF_8));
@@ -450,6 +640,89 @@ public final class Engine implements AutoCloseable {
 
     // ------------------------------------------------------------------ functions
 
+    /** The deployment a qualifier names; a function still pending or failed is a conflict, as on Lambda. */
+    private FunctionState resolve(String name, String qualifier) {
+        if (qualifier == null || qualifier.equals(LATEST)) {
+            FunctionState f = functions.get(name);
+            if (f != null) {
+                return f;
+            }
+            FunctionStatus s = status(name).orElseThrow(() -> new FunctionNotFoundException(name));
+            throw new FunctionConflictException("The operation cannot be performed at this time. The function is "
+                    + "currently in the following state: " + (s.state() == FunctionStatus.State.PENDING ? "Pending"
+                    : "Failed"));
+        }
+        FunctionState v = published.get(name + ":" + qualifier);
+        if (v == null) {
+            throw new FunctionNotFoundException(name + ":" + qualifier);
+        }
+        return v;
+    }
+
+    /** The lifecycle of one function, including one whose first deployment runs or failed. */
+    public Optional<FunctionStatus> status(String name) {
+        synchronized (lifecycle) {
+            FunctionState active = functions.get(name);
+            Update u = updates.get(name);
+            if (u == null) {
+                return Optional.ofNullable(active).map(a -> new FunctionStatus(a.deployment().info(),
+                        FunctionStatus.State.ACTIVE, FunctionStatus.UpdateStatus.SUCCESSFUL, null));
+            }
+            boolean failed = u.reason() != null;
+            FunctionStatus.State state = active != null ? FunctionStatus.State.ACTIVE
+                    : failed ? FunctionStatus.State.FAILED : FunctionStatus.State.PENDING;
+            FunctionInfo info = failed && active != null ? active.deployment().info() : u.info();
+            return Optional.of(new FunctionStatus(info, state, failed ? FunctionStatus.UpdateStatus.FAILED
+                    : FunctionStatus.UpdateStatus.IN_PROGRESS, u.reason()));
+        }
+    }
+
+    /** Every function's lifecycle, by name. */
+    public List<FunctionStatus> statuses() {
+        List<String> names;
+        synchronized (lifecycle) {
+            names = Stream.concat(functions.keySet().stream(), updates.keySet().stream()).distinct()
+                    .sorted().toList();
+        }
+        return names.stream().map(this::status).flatMap(Optional::stream).toList();
+    }
+
+    /**
+     * Publishes the function's current deployment as a new numbered version, which keeps its
+     * code, configuration and snapshot for good; if the newest version already names the current
+     * deployment, that version is returned (as Lambda does).
+     */
+    public FunctionVersion publish(String name) {
+        synchronized (lifecycle) {
+            FunctionState current = functions.get(name);
+            Update u = updates.get(name);
+            if (u != null && u.reason() == null) {
+                throw new FunctionConflictException("a deployment of " + name + " is in progress");
+            }
+            if (current == null) {
+                throw status(name).isPresent() ? new FunctionConflictException("function " + name + " is not active")
+                        : new FunctionNotFoundException(name);
+            }
+            List<FunctionVersion> existing = versions(name);
+            if (!existing.isEmpty() && existing.getLast().info().version().equals(current.deployment().info().version())) {
+                return existing.getLast();
+            }
+            Deployment d = current.deployment();
+            int number = store.publish(name, d.versionDir());
+            published.put(name + ":" + number, new FunctionState(d, newPool(d.manifest())));
+            return new FunctionVersion(number, d.info());
+        }
+    }
+
+    /** The published versions of a function, by number. */
+    public List<FunctionVersion> versions(String name) {
+        String prefix = name + ":";
+        return published.entrySet().stream().filter(e -> e.getKey().startsWith(prefix))
+                .map(e -> new FunctionVersion(Integer.parseInt(e.getKey().substring(prefix.length())),
+                        e.getValue().deployment().info()))
+                .sorted(Comparator.comparingInt(FunctionVersion::number)).toList();
+    }
+
     public List<FunctionInfo> functions() {
         return functions.values().stream().map(f -> f.deployment().info())
                 .sorted(Comparator.comparing(FunctionInfo::name)).toList();
@@ -469,13 +742,26 @@ public final class Engine implements AutoCloseable {
         return Optional.ofNullable(functions.get(name)).map(f -> f.deployment().info());
     }
 
-    /** Removes a function and stops its instances; false if there was none. */
+    /**
+     * Removes a function with its published versions and stops their instances; a deployment of
+     * it still running is discarded when it ends. False if there was no such function.
+     */
     public boolean delete(String name) {
-        FunctionState f = functions.remove(name);
-        if (f != null) {
-            f.pool().close();
+        synchronized (lifecycle) {
+            FunctionState f = functions.remove(name);
+            Update u = updates.remove(name);
+            if (f != null) {
+                f.pool().close();
+            }
+            published.keySet().removeIf(key -> {
+                if (key.startsWith(name + ":")) {
+                    published.get(key).pool().close();
+                    return true;
+                }
+                return false;
+            });
+            return store.remove(name) || f != null || u != null;
         }
-        return store.remove(name) || f != null;
     }
 
     /** The metrics in Prometheus text format. */
@@ -491,7 +777,8 @@ public final class Engine implements AutoCloseable {
     }
 
     private void evictIdle() {
-        for (FunctionState f : functions.values()) {
+        for (FunctionState f : Stream.concat(functions.values().stream(), published.values().stream())
+                .toList()) {
             try {
                 int n = f.pool().evictIdle();
                 if (n > 0) {
@@ -510,6 +797,7 @@ public final class Engine implements AutoCloseable {
         evictor.shutdownNow();
         async.shutdownNow();
         functions.values().forEach(f -> f.pool().close());
+        published.values().forEach(f -> f.pool().close());
         factory.close();
         List.copyOf(factory.live()).forEach(Instance::kill);
         Fds.close(lifeline[1]);

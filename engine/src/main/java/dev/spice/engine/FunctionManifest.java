@@ -35,6 +35,8 @@ public record FunctionManifest(
 
     public static final String FILE = "spice.yaml";
     public static final List<String> RUNTIMES = List.of("python3");
+    /** Lambda's names for its Python runtimes, python3.N: they run on the same python3. */
+    public static final Pattern LAMBDA_PYTHON = Pattern.compile("python3\\.[0-9]{1,2}");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final Pattern HANDLER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
@@ -66,29 +68,36 @@ public record FunctionManifest(
         if (m == null) {
             throw new DeployException(file + " is empty");
         }
-        m.check(file);
+        m.check(file + ": ");
         return m;
     }
 
-    private void check(Path file) {
-        require(name != null && NAME.matcher(name).matches(), file,
+    /** This manifest, if every value is valid (for manifests made without a file); otherwise a {@link DeployException}. */
+    public FunctionManifest checked() {
+        check("");
+        return this;
+    }
+
+    private void check(String where) {
+        require(name != null && NAME.matcher(name).matches(), where,
                 "'name' must be 1-64 letters, digits, '-' or '_'");
-        require(runtime != null && RUNTIMES.contains(runtime), file, "'runtime' must be one of " + RUNTIMES);
-        require(handler != null && HANDLER.matcher(handler).matches(), file,
+        require(runtime != null && (RUNTIMES.contains(runtime) || LAMBDA_PYTHON.matcher(runtime).matches()), where,
+                "'runtime' must be one of " + RUNTIMES + " (or Lambda's python3.N)");
+        require(handler != null && HANDLER.matcher(handler).matches(), where,
                 "'handler' must be module.function, as in app.handler");
-        require(memoryMb >= 32 && memoryMb <= 10240, file, "'memory_mb' must be between 32 and 10240");
-        require(timeoutS >= 1 && timeoutS <= 900, file, "'timeout_s' must be between 1 and 900");
-        require(maxConcurrency >= 1 && maxConcurrency <= 1000, file, "'max_concurrency' must be between 1 and 1000");
-        require(keepAliveS == null || keepAliveS >= 0, file, "'keep_alive_s' must not be negative");
+        require(memoryMb >= 32 && memoryMb <= 10240, where, "'memory_mb' must be between 32 and 10240");
+        require(timeoutS >= 1 && timeoutS <= 900, where, "'timeout_s' must be between 1 and 900");
+        require(maxConcurrency >= 1 && maxConcurrency <= 1000, where, "'max_concurrency' must be between 1 and 1000");
+        require(keepAliveS == null || keepAliveS >= 0, where, "'keep_alive_s' must not be negative");
         for (String key : env.keySet()) {
-            require(!key.isEmpty() && !key.contains("=") && env.get(key) != null, file,
+            require(!key.isEmpty() && !key.contains("=") && env.get(key) != null, where,
                     "'env' must map names to values");
         }
     }
 
-    private static void require(boolean ok, Path file, String message) {
+    private static void require(boolean ok, String where, String message) {
         if (!ok) {
-            throw new DeployException(file + ": " + message);
+            throw new DeployException(where + message);
         }
     }
 }
