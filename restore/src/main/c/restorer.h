@@ -1,0 +1,103 @@
+/*
+ * What the restorer's units share (restorer.c explains the whole; one unit per kind of kernel
+ * object, as CRIU has): the fixed layout of the restorer's range, the state the three roles
+ * share (set by the launcher, inherited across clone), and the functions one unit calls in another.
+ */
+#ifndef SPICE_RESTORER_H
+#define SPICE_RESTORER_H
+
+#include "sys.h"
+#include "image.h"
+
+#define RESTORER_BASE  0x200000000000ul   /* must match the link address in the Makefile */
+#define RESTORER_SIZE  0x10000000ul       /* 256 MiB: everything the restorer maps lives here */
+#define META_BASE      (RESTORER_BASE + 0x1000000ul)   /* image header + metadata, mapped */
+#define SCRATCH_BASE   (RESTORER_BASE + 0x800000ul)    /* temporary homes while moving things */
+#define PAGE           4096ul
+#define STACK_SIZE     (256 * 1024)
+#define MAX_OWN_MAPS   128
+#define MAX_FILES      4096
+#define HIGH_FD_FLOOR  64                 /* our own fds move above every restored fd */
+
+/* ---------- state shared by the three roles (defined in restorer.c) ---------- */
+
+struct own_map { uint64_t start, end; int prot; int kind; int has_file; };
+extern struct own_map own_maps[MAX_OWN_MAPS];   /* the launcher's address space, from /proc */
+extern int own_map_count;
+
+extern int status_fd, image_fd, hostproc_fd;
+extern const struct img_header *hdr;
+extern const struct img_process *proc;
+extern const struct img_thread *threads[1];
+extern const struct img_vma *vmas;
+extern const struct img_run *runs;
+extern const struct img_file *files;
+extern const struct img_fd *fds;
+extern const char *strings;
+extern const uint64_t *auxv;
+extern const struct img_sigaction *sigactions;
+extern const struct img_rlimit *rlimits;
+extern const uint32_t *groups;
+extern uint64_t vma_count, run_count, file_count, fd_count, strings_len, auxv_len, group_count;
+extern const struct img_ws_range *ws;     /* the working set, if the image has one */
+extern const struct img_ws_data *ws_data;
+extern uint64_t ws_count;
+enum { PREFETCH_NONE, PREFETCH_READ, PREFETCH_FULL, PREFETCH_RECORD };
+extern int prefetch_mode;
+extern int working_set_cached;            /* a hot restore: see check_working_set_cached() */
+extern int file_fds[MAX_FILES];
+extern uint64_t t_launch, t_init, t_start, t_cleared, t_mapped, t_state;
+extern uint64_t gadget_page, staged_page; /* memory.c stages them, sigframe.c jumps through them */
+
+/* rt.c: the C runtime and the status report */
+void *memcpy(void *d, const void *s, size_t n);
+void *memset(void *d, int c, size_t n);
+int has_prefix(const char *s, const char *prefix);
+int str_eq(const char *a, const char *b);
+void put(const char *s);
+void put_num(int64_t v);
+void flush_status(void);
+__attribute__((noreturn)) void die(const char *what, const char *detail, long ret);
+long check(long ret, const char *what, const char *detail);
+uint64_t now_ns(void);
+const char *str_at(uint32_t off);
+
+/* image.c: our own address space and the image */
+void read_own_maps(void);
+void load_image(const char *path);
+
+/* memory.c: memory */
+void clear_address_space(void);
+void place_vdso(void);
+void anonymize_self(void);
+void plan_mapping_budget(void);
+const struct img_vma *vma_at(uint64_t address);
+int address_free(uint64_t a);
+void map_memory(void);
+
+/* files.c: files and descriptors */
+int open_file(uint32_t index, int flags, int shared);
+void open_files(void);
+void close_files(void);
+void restore_fds(void);
+
+/* workingset.c: the working set */
+void read_working_set(void);
+void check_working_set_cached(void);
+void populate_working_set(void);
+void no_read_around(void);
+
+/* state.c: process and thread state */
+void restore_process_state(void);
+void restore_credentials(void);
+void restore_rlimits(void);
+void restore_thread_state(const struct img_thread *t);
+
+/* sigframe.c: the last step */
+__attribute__((noreturn)) void final_jump(const struct img_thread *t);
+
+/* restorer.c: the roles */
+__attribute__((noreturn)) void restore(void);
+__attribute__((noreturn)) void init(void);
+
+#endif
