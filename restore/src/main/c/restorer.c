@@ -18,7 +18,7 @@
  *             original files, reopens files, sets process and thread state, reports "ok", and
  *             finally jumps into its old registers through rt_sigreturn, unmapping itself.
  *
- * Usage: spice-restorer --status=FD [--detach] [--cgroup=DIR] [--lifeline=FD] [--prefetch=MODE] restore IMAGE
+ * Usage: spice-restorer --status=FD [--detach] [--cgroup=DIR]... [--lifeline=FD] [--prefetch=MODE] restore IMAGE
  *        spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] exec DIR PROGRAM [ARG...]
  *        spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] --command=FD zygote
  * The exec mode boots a program the same way (fresh namespaces, same init) instead of restoring.
@@ -126,6 +126,8 @@ __attribute__((noreturn)) void restore(void)
 }
 
 /* ---------- init and launcher ---------- */
+
+#define MAX_CGROUPS 4               /* --cgroup may be given this often */
 
 static int lifeline_fd = -1;        /* launcher: ends the instance when this pipe's writer is gone */
 static int command_fd = -1;         /* zygote mode: the init waits here for "restore IMAGE" */
@@ -298,7 +300,7 @@ static __attribute__((noreturn)) void wait_for_init(long init_pid)
 static __attribute__((noreturn)) void usage(void)
 {
     static const char text[] =
-        "usage: spice-restorer --status=FD [--detach] [--cgroup=DIR] [--lifeline=FD] [--prefetch=MODE] restore IMAGE\n"
+        "usage: spice-restorer --status=FD [--detach] [--cgroup=DIR]... [--lifeline=FD] [--prefetch=MODE] restore IMAGE\n"
         "       spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] exec DIR PROGRAM [ARG...]\n"
         "       spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] --command=FD zygote\n";
     sys3(__NR_write, 2, text, sizeof text - 1);
@@ -312,15 +314,15 @@ __attribute__((noreturn, used)) void restorer_main(long *sp)
     int argc = (int)sp[0];
     char **argv = (char **)(sp + 1);
     exec_envp = argv + argc + 1;
-    int detach = 0, i = 1;
-    const char *cgroup = 0;
+    int detach = 0, i = 1, cgroup_count = 0;
+    const char *cgroups[MAX_CGROUPS];           /* one per v1 hierarchy (memory, pids), or one v2 directory */
     for (; i < argc && has_prefix(argv[i], "--"); i++) {
         if (has_prefix(argv[i], "--status="))
             status_fd = parse_int(argv[i] + 9);
         else if (has_prefix(argv[i], "--lifeline="))
             lifeline_fd = parse_int(argv[i] + 11);
-        else if (has_prefix(argv[i], "--cgroup="))
-            cgroup = argv[i] + 9;
+        else if (has_prefix(argv[i], "--cgroup=") && cgroup_count < MAX_CGROUPS)
+            cgroups[cgroup_count++] = argv[i] + 9;
         else if (has_prefix(argv[i], "--command="))
             command_fd = parse_int(argv[i] + 10);
         else if (has_prefix(argv[i], "--prefetch="))
@@ -345,8 +347,8 @@ __attribute__((noreturn, used)) void restorer_main(long *sp)
         exec_dir = argv[i + 1];
         exec_argv = argv + i + 2;
     }
-    if (cgroup)
-        join_cgroup(cgroup);
+    for (int c = 0; c < cgroup_count; c++)
+        join_cgroup(cgroups[c]);
     struct clone_args a = {0};
     a.flags = CLONE_NEWPID | CLONE_NEWNS;
     a.exit_signal = SIGCHLD;

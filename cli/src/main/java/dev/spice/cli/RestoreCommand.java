@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Map;
@@ -66,7 +67,7 @@ final class RestoreCommand implements Callable<Integer> {
             // A lifeline: if this command is killed, the launcher ends the restored process too.
             int[] lifeline = Fds.pipe();
             try {
-                LaunchedProcess p = Launcher.restore(image, new LaunchOptions(Map.of(), false, null, lifeline[0],
+                LaunchedProcess p = Launcher.restore(image, new LaunchOptions(Map.of(), false, List.of(), lifeline[0],
                         prefetch));
                 printTimings(p);
                 return p.waitFor();
@@ -75,7 +76,7 @@ final class RestoreCommand implements Callable<Integer> {
                 Fds.close(lifeline[1]);
             }
         }
-        LaunchedProcess p = Launcher.restore(image, new LaunchOptions(Map.of(), true, null, -1, prefetch));
+        LaunchedProcess p = Launcher.restore(image, new LaunchOptions(Map.of(), true, List.of(), -1, prefetch));
         printTimings(p);
         if (pidFile != null) {
             writeAtomically(pidFile, p.pid() + "\n");

@@ -18,7 +18,7 @@ final class Instance {
     private final LaunchedProcess process;
     private final RuntimeChannel channel;
     private final Path cgroup;
-    private final MemoryCgroups cgroups;
+    private final InstanceCgroups cgroups;
     /** The factory's set of live instances, which this one leaves when it dies. */
     private final Set<Instance> registry;
     /** Set on restored instances until their first request carries fresh entropy. */
@@ -27,7 +27,7 @@ final class Instance {
     long idleSinceNanos;
 
     Instance(String id, Deployment deployment, InvocationPath origin, LaunchedProcess process,
-            RuntimeChannel channel, Path cgroup, MemoryCgroups cgroups, Set<Instance> registry) {
+            RuntimeChannel channel, Path cgroup, InstanceCgroups cgroups, Set<Instance> registry) {
         this.id = id;
         this.deployment = deployment;
         this.origin = origin;

@@ -21,14 +21,14 @@ final class InstanceFactory {
     static final Duration INIT_TIMEOUT = Duration.ofSeconds(120);
 
     private final RuntimeCommand runtime;
-    private final MemoryCgroups cgroups;
+    private final InstanceCgroups cgroups;
     private final int lifelineRead;
     private final ZygotePool zygotes;
     private final Prefetch prefetch;
     private final AtomicLong counter = new AtomicLong();
     private final Set<Instance> live = ConcurrentHashMap.newKeySet();
 
-    InstanceFactory(RuntimeCommand runtime, MemoryCgroups cgroups, int lifelineRead, int zygotes, Prefetch prefetch) {
+    InstanceFactory(RuntimeCommand runtime, InstanceCgroups cgroups, int lifelineRead, int zygotes, Prefetch prefetch) {
         this.runtime = runtime;
         this.prefetch = prefetch;
         this.cgroups = cgroups;

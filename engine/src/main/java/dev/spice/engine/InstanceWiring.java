@@ -19,13 +19,13 @@ final class InstanceWiring {
 
     private InstanceWiring() {}
 
-    static <T> T start(MemoryCgroups cgroups, String id, long memoryLimit, int lifelineRead, Prefetch prefetch,
+    static <T> T start(InstanceCgroups cgroups, String id, long memoryLimit, int lifelineRead, Prefetch prefetch,
             Start<T> start) {
         int[] socket = Fds.socketPair();
         int[] log = Fds.pipe();
         Path cgroup = cgroups.create(id, memoryLimit);
         try {
-            LaunchOptions options = new LaunchOptions(Map.of(0, socket[1], 1, log[1], 2, log[1]), false, cgroup,
+            LaunchOptions options = new LaunchOptions(Map.of(0, socket[1], 1, log[1], 2, log[1]), false, cgroups.directories(cgroup),
                     lifelineRead, prefetch);
             return start.start(options, socket[0], log[0], cgroup);
         } catch (RuntimeException e) {

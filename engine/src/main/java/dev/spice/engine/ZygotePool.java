@@ -29,7 +29,7 @@ final class ZygotePool implements AutoCloseable {
     record Prepared(String id, Zygote zygote, int socket, LogDrain log, Path cgroup, long limit) {}
 
     private final int target;
-    private final MemoryCgroups cgroups;
+    private final InstanceCgroups cgroups;
     private final int lifelineRead;
     private final BlockingQueue<Prepared> ready = new LinkedBlockingQueue<>();
     private final ExecutorService filler = Executors.newSingleThreadExecutor(
@@ -39,7 +39,7 @@ final class ZygotePool implements AutoCloseable {
     private volatile long limit = 128L << 20;
     private volatile boolean closed;
 
-    ZygotePool(int target, MemoryCgroups cgroups, int lifelineRead) {
+    ZygotePool(int target, InstanceCgroups cgroups, int lifelineRead) {
         this.target = target;
         this.cgroups = cgroups;
         this.lifelineRead = lifelineRead;

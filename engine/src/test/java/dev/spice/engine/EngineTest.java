@@ -1,6 +1,7 @@
 package dev.spice.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -232,6 +233,25 @@ class EngineTest {
         InvocationResult big = e.invoke("hog", bytes("{\"blocks\":16}"), InvokeOptions.DEFAULT);
         assertThat(big.errorType()).isEqualTo("Runtime.OutOfMemory");
         assertThat(json(big).get("errorMessage").asText()).contains("memory limit of 64 MB");
+    }
+
+    @Test
+    void aForkBombStopsAtItsInstancesProcessLimitAndOthersKeepServing() throws IOException {
+        assumeTrue(Files.exists(Path.of("/sys/fs/cgroup/pids/cgroup.procs"))
+                || Files.readString(Path.of("/sys/fs/cgroup/cgroup.controllers")).contains("pids"), "no pids controller");
+        Engine e = engine();
+        e.deploy(function("forkbomb"));
+        e.deploy(HELLO);
+        InvocationResult bomb = e.invoke("forkbomb", bytes("{\"bomb\":true}"), InvokeOptions.DEFAULT);
+        assertThat(bomb.errorType()).as(new String(bomb.payload(), StandardCharsets.UTF_8)).isNull();
+        assertThat(json(bomb).get("error").asText()).isEqualTo("EAGAIN");
+        assertThat(json(bomb).get("forked").asInt()).isPositive().isLessThan(InstanceCgroups.MAX_PIDS);
+
+        InvocationResult other = e.invoke("forkbomb", bytes("{}"), new InvokeOptions(true));
+        assertThat(other.path()).as("a new instance has a limit of its own").isEqualTo(InvocationPath.RESTORED);
+        assertThat(other.errorType()).isNull();
+        InvocationResult hello = e.invoke("hello", bytes("{\"name\":\"after\"}"), InvokeOptions.DEFAULT);
+        assertThat(json(hello).get("message").asText()).isEqualTo("Hello, after!");
     }
 
     @Test

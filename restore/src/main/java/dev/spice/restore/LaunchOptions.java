@@ -1,6 +1,7 @@
 package dev.spice.restore;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -8,20 +9,20 @@ import java.util.Map;
  *
  * @param stdio      descriptors 0-2 of the process, mapped to ours (missing ones are inherited)
  * @param detach     return once it runs; nobody stays to report its exit
- * @param cgroup     a cgroup directory (v1 or v2) to run it in, or null
+ * @param cgroups    the cgroup directories to run it in: one per v1 hierarchy, or the one v2 directory; none for none
  * @param lifelineFd the read end of a pipe whose write end we hold: when it closes (we ended),
  *                   the launcher kills the process; -1 for none
  * @param prefetch   what a restore does with the image's working set
  */
-public record LaunchOptions(Map<Integer, Integer> stdio, boolean detach, Path cgroup, int lifelineFd,
+public record LaunchOptions(Map<Integer, Integer> stdio, boolean detach, List<Path> cgroups, int lifelineFd,
         Prefetch prefetch) {
 
     /** Our stdio mapping; stay attached; full prefetch. */
     public static LaunchOptions attached(Map<Integer, Integer> stdio) {
-        return new LaunchOptions(stdio, false, null, -1, Prefetch.FULL);
+        return new LaunchOptions(stdio, false, List.of(), -1, Prefetch.FULL);
     }
 
     public static LaunchOptions detached(Map<Integer, Integer> stdio) {
-        return new LaunchOptions(stdio, true, null, -1, Prefetch.FULL);
+        return new LaunchOptions(stdio, true, List.of(), -1, Prefetch.FULL);
     }
 }

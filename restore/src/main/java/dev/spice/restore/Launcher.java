@@ -64,8 +64,8 @@ public final class Launcher {
         if (options.detach()) {
             argv.add("--detach");
         }
-        if (options.cgroup() != null) {
-            argv.add("--cgroup=" + options.cgroup());
+        for (Path cgroup : options.cgroups()) {
+            argv.add("--cgroup=" + cgroup);
         }
         if (options.lifelineFd() >= 0) {
             argv.add("--lifeline=" + LIFELINE_FD);

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EngineKillTest {
     static final Duration TIMEOUT = Duration.ofSeconds(60);
-    static final List<Path> CGROUP_ROOTS = List.of(Path.of("/sys/fs/cgroup/spice"), Path.of("/sys/fs/cgroup/memory/spice"));
+    static final List<Path> CGROUP_ROOTS = List.of(Path.of("/sys/fs/cgroup/spice"), Path.of("/sys/fs/cgroup/memory/spice"),
+            Path.of("/sys/fs/cgroup/pids/spice"));
     static final int CLIENTS = 4;
 
     @TempDir

@@ -4,54 +4,79 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One memory cgroup per instance, under {@code spice/} of the memory hierarchy: cgroup v2 where
- * the unified hierarchy has the memory controller, else cgroup v1's memory controller (as on
- * this machine kind). Without either, instances run without a memory limit (logged once).
+ * The cgroups of each instance, under {@code spice/}: its memory limit and a limit on its
+ * processes and threads (a fork bomb fails with EAGAIN inside its own instance). cgroup v2 where
+ * the unified hierarchy has the memory controller: one directory with both; else cgroup v1 (as on
+ * this machine kind): a directory of the same name in the memory and in the pids hierarchy. An
+ * instance is named by its memory cgroup. Without cgroups, instances run without limits (logged).
  */
-final class MemoryCgroups {
-    private static final Logger LOG = LoggerFactory.getLogger(MemoryCgroups.class);
+final class InstanceCgroups {
+    /** Processes and threads an instance may have at once: far above what a runtime starts, far below a bomb. */
+    static final int MAX_PIDS = 512;
+    private static final Logger LOG = LoggerFactory.getLogger(InstanceCgroups.class);
     private static final Path V2 = Path.of("/sys/fs/cgroup");
     private static final Path V1 = Path.of("/sys/fs/cgroup/memory");
+    private static final Path V1_PIDS = Path.of("/sys/fs/cgroup/pids");
 
     private final Path base;
+    private final Path pidsBase;                // v1 only: the pids hierarchy's spice/, or null
     private final boolean v2;
 
-    private MemoryCgroups(Path base, boolean v2) {
+    private InstanceCgroups(Path base, Path pidsBase, boolean v2) {
         this.base = base;
+        this.pidsBase = pidsBase;
         this.v2 = v2;
     }
 
-    static MemoryCgroups detect() {
+    static InstanceCgroups detect() {
         try {
             if (Files.exists(V2.resolve("cgroup.controllers"))
                     && Files.readString(V2.resolve("cgroup.controllers")).contains("memory")) {
-                Files.writeString(V2.resolve("cgroup.subtree_control"), "+memory");
+                String controllers = Files.readString(V2.resolve("cgroup.controllers")).contains("pids")
+                        ? "+memory +pids" : "+memory";
+                Files.writeString(V2.resolve("cgroup.subtree_control"), controllers);
                 Path base = Files.createDirectories(V2.resolve("spice"));
-                Files.writeString(base.resolve("cgroup.subtree_control"), "+memory");
-                return new MemoryCgroups(base, true).cleaned();
+                Files.writeString(base.resolve("cgroup.subtree_control"), controllers);
+                return new InstanceCgroups(base, null, true).cleaned();
             }
             if (Files.exists(V1.resolve("cgroup.procs"))) {
-                return new MemoryCgroups(Files.createDirectories(V1.resolve("spice")), false).cleaned();
+                Path pids = Files.exists(V1_PIDS.resolve("cgroup.procs")) ? Files.createDirectories(V1_PIDS.resolve("spice"))
+                        : null;
+                if (pids == null) {
+                    LOG.warn("no pids cgroup controller: instances run without a process limit");
+                }
+                return new InstanceCgroups(Files.createDirectories(V1.resolve("spice")), pids, false).cleaned();
             }
         } catch (IOException e) {
             LOG.warn("memory cgroups unavailable ({}): instances run without a memory limit", e.getMessage());
-            return new MemoryCgroups(null, false);
+            return new InstanceCgroups(null, null, false);
         }
         LOG.warn("no memory cgroup controller: instances run without a memory limit");
-        return new MemoryCgroups(null, false);
+        return new InstanceCgroups(null, null, false);
     }
 
     /** Removes the empty cgroups a previous engine left. */
-    private MemoryCgroups cleaned() throws IOException {
-        try (Stream<Path> dirs = Files.list(base)) {
-            dirs.filter(Files::isDirectory).forEach(d -> d.toFile().delete());
+    private InstanceCgroups cleaned() throws IOException {
+        for (Path root : pidsBase == null ? List.of(base) : List.of(base, pidsBase)) {
+            try (Stream<Path> dirs = Files.list(root)) {
+                dirs.filter(Files::isDirectory).forEach(d -> d.toFile().delete());
+            }
         }
         return this;
+    }
+
+    /** Every directory a process of the instance named by {@code cgroup} must join (none for null). */
+    List<Path> directories(Path cgroup) {
+        if (cgroup == null) {
+            return List.of();
+        }
+        return pidsBase == null ? List.of(cgroup) : List.of(cgroup, pidsBase.resolve(cgroup.getFileName()));
     }
 
     boolean enabled() {
@@ -68,6 +93,12 @@ final class MemoryCgroups {
             setLimit(dir, limitBytes);
             if (v2) {
                 Files.writeString(dir.resolve("memory.swap.max"), "0");
+                if (Files.exists(dir.resolve("pids.max"))) {
+                    Files.writeString(dir.resolve("pids.max"), Integer.toString(MAX_PIDS));
+                }
+            } else if (pidsBase != null) {
+                Path pids = Files.createDirectory(pidsBase.resolve(name));
+                Files.writeString(pids.resolve("pids.max"), Integer.toString(MAX_PIDS));
             }
             return dir;
         } catch (IOException e) {
@@ -109,11 +140,14 @@ final class MemoryCgroups {
         return false;
     }
 
-    /** Removes the cgroup once its processes are gone (they may take a moment to leave). */
+    /** Removes the instance's cgroups once its processes are gone (they may take a moment to leave). */
     void remove(Path cgroup) {
-        if (cgroup == null) {
-            return;
+        for (Path dir : directories(cgroup)) {
+            removeDirectory(dir);
         }
+    }
+
+    private static void removeDirectory(Path cgroup) {
         for (int attempt = 0; attempt < 50; attempt++) {
             if (cgroup.toFile().delete() || !Files.exists(cgroup)) {
                 return;

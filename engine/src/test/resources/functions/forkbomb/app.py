@@ -1,0 +1,20 @@
+import errno
+import os
+import time
+
+
+def handler(event, context):
+    """A hostile function: with {"bomb": true} it forks until the kernel refuses (children sleep)."""
+    if not event.get("bomb"):
+        return {"forked": 0}
+    forked = 0
+    while forked < 100000:
+        try:
+            pid = os.fork()
+        except OSError as e:
+            return {"forked": forked, "error": errno.errorcode.get(e.errno, str(e.errno))}
+        if pid == 0:
+            time.sleep(60)
+            os._exit(0)
+        forked += 1
+    return {"forked": forked, "error": None}
