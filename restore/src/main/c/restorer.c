@@ -212,6 +212,8 @@ __attribute__((noreturn)) void init(void)
     check(sys5(__NR_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0), "mount", "private /");
     check(sys5(__NR_mount, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0),
           "mount", "/proc");
+    /* No new privileges for anything in the namespace: no setuid or file-capability gains on exec. */
+    check(sys5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl", "no_new_privs");
     if (command_fd >= 0)
         await_command();
     int64_t pid = proc ? proc->pid : 0;

@@ -236,7 +236,7 @@ class EngineTest {
     }
 
     @Test
-    void aForkBombStopsAtItsInstancesProcessLimitAndOthersKeepServing() throws IOException {
+    void aForkBombStopsAtItsInstancesProcessLimitAndOthersKeepServingWithoutNewPrivileges() throws IOException {
         assumeTrue(Files.exists(Path.of("/sys/fs/cgroup/pids/cgroup.procs"))
                 || Files.readString(Path.of("/sys/fs/cgroup/cgroup.controllers")).contains("pids"), "no pids controller");
         Engine e = engine();
@@ -250,6 +250,10 @@ class EngineTest {
         InvocationResult other = e.invoke("forkbomb", bytes("{}"), new InvokeOptions(true));
         assertThat(other.path()).as("a new instance has a limit of its own").isEqualTo(InvocationPath.RESTORED);
         assertThat(other.errorType()).isNull();
+        assertThat(json(other).get("no_new_privs").asText()).as("restored: no new privileges").isEqualTo("1");
+        InvocationResult booted = e.invoke("forkbomb", bytes("{}"), new InvokeOptions(true, true));
+        assertThat(booted.path()).isEqualTo(InvocationPath.BOOTED);
+        assertThat(json(booted).get("no_new_privs").asText()).as("booted: no new privileges").isEqualTo("1");
         InvocationResult hello = e.invoke("hello", bytes("{\"name\":\"after\"}"), InvokeOptions.DEFAULT);
         assertThat(json(hello).get("message").asText()).isEqualTo("Hello, after!");
     }
