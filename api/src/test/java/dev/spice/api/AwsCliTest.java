@@ -3,8 +3,6 @@ package dev.spice.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.spice.engine.Engine;
-import dev.spice.engine.EngineConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,23 +27,18 @@ class AwsCliTest {
     @TempDir
     static Path temp;
 
-    static Engine engine;
-    static ApiServer server;
+    static RunningServer api;
 
     @BeforeAll
     static void start() {
         Assumptions.assumeTrue(Files.isExecutable(AWS), "Debian's awscli is not installed (scripts/setup.sh)");
-        engine = Engine.open(EngineConfig.defaults(temp.resolve("state")).withKeepDeployed(true));
-        server = ApiServer.start(engine, "127.0.0.1", 0);
+        api = RunningServer.start(temp.resolve("state"));
     }
 
     @AfterAll
     static void stop() {
-        if (server != null) {
-            server.close();
-        }
-        if (engine != null) {
-            engine.close();
+        if (api != null) {
+            api.close();
         }
     }
 
@@ -59,7 +52,7 @@ class AwsCliTest {
     private static Run lambda(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(AWS.toString(), "lambda"));
         command.addAll(List.of(args));
-        command.addAll(List.of("--endpoint-url", server.uri().toString(), "--no-cli-pager", "--output", "json"));
+        command.addAll(List.of("--endpoint-url", api.server.uri().toString(), "--no-cli-pager", "--output", "json"));
         ProcessBuilder pb = new ProcessBuilder(command).directory(temp.toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("AWS_"));
         pb.environment().putAll(Map.of("AWS_ACCESS_KEY_ID", "AKIDTEST", "AWS_SECRET_ACCESS_KEY", "secret",

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.spice.engine.Engine;
-import dev.spice.engine.EngineConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -13,10 +11,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
 import software.amazon.awssdk.services.lambda.model.GetFunctionResponse;
@@ -30,19 +25,15 @@ class AwsSdkCompatibilityTest {
     @TempDir
     static Path temp;
 
-    static Engine engine;
-    static ApiServer server;
+    static RunningServer api;
     static LambdaClient lambda;
 
     @BeforeAll
     static void start() throws Exception {
-        engine = Engine.open(EngineConfig.defaults(temp.resolve("state")).withKeepDeployed(true));
-        engine.deploy(TestFunctions.HELLO);
-        engine.deploy(TestFunctions.failing(temp, "failing"));
-        server = ApiServer.start(engine, "127.0.0.1", 0);
-        lambda = LambdaClient.builder().endpointOverride(server.uri()).region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDTEST", "secret")))
-                .build();
+        api = RunningServer.start(temp.resolve("state"));
+        api.engine.deploy(TestFunctions.HELLO);
+        api.engine.deploy(TestFunctions.failing(temp, "failing"));
+        lambda = api.lambda();
     }
 
     @AfterAll
@@ -50,11 +41,8 @@ class AwsSdkCompatibilityTest {
         if (lambda != null) {
             lambda.close();
         }
-        if (server != null) {
-            server.close();
-        }
-        if (engine != null) {
-            engine.close();
+        if (api != null) {
+            api.close();
         }
     }
 

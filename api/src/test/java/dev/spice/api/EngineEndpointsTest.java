@@ -3,8 +3,6 @@ package dev.spice.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.spice.engine.Engine;
-import dev.spice.engine.EngineConfig;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
@@ -27,30 +25,25 @@ class EngineEndpointsTest {
     @TempDir
     static Path temp;
 
-    static Engine engine;
-    static ApiServer server;
+    static RunningServer api;
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeAll
     static void start() {
-        engine = Engine.open(EngineConfig.defaults(temp.resolve("state")).withKeepDeployed(true));
-        engine.deploy(TestFunctions.HELLO);
-        server = ApiServer.start(engine, "127.0.0.1", 0);
+        api = RunningServer.start(temp.resolve("state"));
+        api.engine.deploy(TestFunctions.HELLO);
     }
 
     @AfterAll
     static void stop() {
-        if (server != null) {
-            server.close();
-        }
-        if (engine != null) {
-            engine.close();
+        if (api != null) {
+            api.close();
         }
     }
 
     private static HttpResponse<String> send(String method, String path, BodyPublisher body, String... headers)
             throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.uri() + path)).method(method, body)
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api.server.uri() + path)).method(method, body)
                 .timeout(Duration.ofSeconds(60));
         if (headers.length > 0) {
             b.headers(headers);
@@ -150,7 +143,7 @@ class EngineEndpointsTest {
                 "import does_not_exist\n")));
         assertThat(broken.statusCode()).as(broken.body()).isEqualTo(400);
         assertThat(json(broken).path("error").asText()).contains("broken");
-        assertThat(engine.function("broken")).isEmpty();
+        assertThat(api.engine.function("broken")).isEmpty();
     }
 
     @Test
@@ -173,7 +166,7 @@ class EngineEndpointsTest {
         JsonNode health = json(r);
         assertThat(health.path("status").asText()).isEqualTo("ok");
         assertThat(health.path("service").asText()).isEqualTo("spice");
-        assertThat(health.path("functions").asInt()).isEqualTo(engine.functions().size());
+        assertThat(health.path("functions").asInt()).isEqualTo(api.engine.functions().size());
     }
 
     @Test
@@ -265,7 +258,7 @@ class EngineEndpointsTest {
 
     @Test
     void errorsJettyAnswersItselfAreJsonToo() throws Exception {
-        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+        try (Socket socket = new Socket("127.0.0.1", api.server.port())) {
             socket.setSoTimeout(10_000);
             socket.getOutputStream().write(("GET /functions/a%2Fb HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.spice.engine.Engine;
-import dev.spice.engine.EngineConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,12 +17,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.core.retry.backoff.FixedDelayBackoffStrategy;
 import software.amazon.awssdk.core.waiters.WaiterOverrideConfiguration;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.CreateFunctionResponse;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
@@ -45,18 +40,14 @@ class LambdaManagementTest {
     @TempDir
     static Path temp;
 
-    static Engine engine;
-    static ApiServer server;
+    static RunningServer api;
     static LambdaClient lambda;
     static LambdaWaiter waiter;
 
     @BeforeAll
     static void start() {
-        engine = Engine.open(EngineConfig.defaults(temp.resolve("state")).withKeepDeployed(true));
-        server = ApiServer.start(engine, "127.0.0.1", 0);
-        lambda = LambdaClient.builder().endpointOverride(server.uri()).region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDTEST", "secret")))
-                .build();
+        api = RunningServer.start(temp.resolve("state"));
+        lambda = api.lambda();
         // The SDK's waiters poll every 5 s; deployments here take about one.
         waiter = LambdaWaiter.builder().client(lambda).overrideConfiguration(WaiterOverrideConfiguration.builder()
                 .backoffStrategy(FixedDelayBackoffStrategy.create(Duration.ofMillis(100))).maxAttempts(600).build())
@@ -68,11 +59,8 @@ class LambdaManagementTest {
         if (lambda != null) {
             lambda.close();
         }
-        if (server != null) {
-            server.close();
-        }
-        if (engine != null) {
-            engine.close();
+        if (api != null) {
+            api.close();
         }
     }
 
@@ -120,7 +108,7 @@ class LambdaManagementTest {
         assertThat(active.codeSha256()).isEqualTo(sha256(v1));
         assertThat(active.memorySize()).isEqualTo(128);
         assertThat(active.timeout()).isEqualTo(3);
-        assertThat(engine.function("lifecycle").orElseThrow().snapshot()).isNotNull();
+        assertThat(api.engine.function("lifecycle").orElseThrow().snapshot()).isNotNull();
         JsonNode first = invoke("lifecycle", null);
         assertThat(first.path("version").asInt()).isEqualTo(1);
         assertThat(first.path("greeting").asText()).isEqualTo("Hi");
