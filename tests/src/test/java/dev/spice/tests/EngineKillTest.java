@@ -41,9 +41,7 @@ class EngineKillTest {
 
     @Test
     void killedDuringRestoresLeavesNothingAndARestartServes() throws Exception {
-        long seed = Long.getLong("spice.fault.seed", System.nanoTime());
-        System.out.println("EngineKillTest: seed " + seed + " (-Dspice.fault.seed to replay)");
-        Random random = new Random(seed);
+        Random random = FaultPoints.random("EngineKillTest");
         String state = dir.resolve("state").toString();
         try (TestProcess deploy = SpiceJvm.start("deploy", "../functions/hello", "--local", "--state-dir", state)) {
             assertThat(deploy.waitFor()).as("deploy: %s", deploy.stdio.stderr.seen()).isZero();

@@ -42,19 +42,9 @@ class FullDiskTest {
         assertThat(p.waitFor()).as("%s: %s", String.join(" ", argv), out).isZero();
     }
 
-    private record Program(TestProcess process, String sum) {}
-
     /** The generated layout of seed; its mapped files go to a directory of its own. */
-    private Program memlayout(String seed, String heapMib) throws IOException {
-        Path files = Files.createDirectory(dir.resolve("files-" + seed));
-        TestProcess p = TestProcess.start(List.of(TestPrograms.c("memlayout"), files.toString(), seed, heapMib),
-                TestPrograms.environment());
-        return new Program(p, p.stdout().awaitPrefix("ready ", TIMEOUT).split(" ")[2]);
-    }
-
-    private static String sumOf(Restored r) {
-        r.stdio.writeLine("sum");
-        return r.stdout().awaitPrefix("sum ", TIMEOUT).substring(4);
+    private MemLayout.Started memlayout(long seed, long heapMib) throws IOException {
+        return MemLayout.start(Files.createDirectory(dir.resolve("files-" + seed)), seed, heapMib);
     }
 
     /** The command's stderr: log lines may come first, the error is the last line, and no stack trace. */
@@ -75,7 +65,7 @@ class FullDiskTest {
     void aSnapshotThatDoesNotFitLeavesThePreviousImageAndTheProcess() throws Exception {
         Path image = disk.resolve("fn.img");
         String firstSum;
-        Program small = memlayout("0", "0");
+        MemLayout.Started small = memlayout(0, 0);
         try (TestProcess p = small.process();
                 TestProcess spice = SpiceJvm.start("snapshot", "--pid", Integer.toString(p.pid), "--image",
                         image.toString())) {
@@ -84,20 +74,18 @@ class FullDiskTest {
         }
         byte[] before = Files.readAllBytes(image);
 
-        Program big = memlayout("3", "256");                // about 76 MiB of image
+        MemLayout.Started big = memlayout(3, 256);                // about 76 MiB of image
         try (TestProcess p = big.process();
                 TestProcess spice = SpiceJvm.start("snapshot", "--pid", Integer.toString(p.pid), "--image",
                         image.toString())) {
             assertThat(spice.waitFor()).isEqualTo(1);
             assertThat(errorLine(spice)).startsWith("spice: ").contains("No space left on device");
-            p.stdio.writeLine("sum");
-            assertThat(p.stdout().awaitPrefix("sum ", TIMEOUT)).as("the original runs on")
-                    .isEqualTo("sum " + big.sum());
+            assertThat(MemLayout.sum(p.stdio)).as("the original runs on").isEqualTo(big.sum());
         }
         assertThat(diskEntries(disk)).as("temporaries").isEmpty();
         assertThat(Files.readAllBytes(image)).as("the previous image").isEqualTo(before);
         try (Restored r = Restored.restore(image)) {
-            assertThat(sumOf(r)).isEqualTo(firstSum);
+            assertThat(MemLayout.sum(r.stdio)).isEqualTo(firstSum);
         }
     }
 

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.spice.capture.Capturer;
 import dev.spice.image.ImageReader;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -25,7 +24,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Seed 0 is the program of issue 9, whose image its own reader once refused.
  */
 class GeneratedLayoutTest {
-    static final Duration TIMEOUT = Duration.ofSeconds(60);
     /** SEED:HEAP_MIB pairs; one layout has a 1 GiB heap. */
     static final String DEFAULT_SEEDS = "0:64,1:1024,2:64,3:256,4:64";
 
@@ -51,41 +49,31 @@ class GeneratedLayoutTest {
         });
     }
 
-    /** Starts the program; returns it with the checksum it printed when ready. */
-    private TestProcess start(Layout layout, String[] sum) {
-        TestProcess p = TestProcess.start(List.of(TestPrograms.c("memlayout"), dir.toString(),
-                Long.toString(layout.seed()), Long.toString(layout.heapMib())), TestPrograms.environment());
-        String[] ready = p.stdout().awaitPrefix("ready ", TIMEOUT).split(" ");
-        sum[0] = ready[2];
-        return p;
-    }
-
-    private static String sumOf(Restored r) {
-        r.stdio.writeLine("sum");
-        return r.stdout().awaitPrefix("sum ", TIMEOUT).substring(4);
+    private MemLayout.Started start(Layout layout) {
+        return MemLayout.start(dir, layout.seed(), layout.heapMib());
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("layouts")
     void everyByteRoundTrips(Layout layout) {
         Path image = dir.resolve("layout.img");
-        String[] sum = new String[1];
-        try (TestProcess original = start(layout, sum)) {
-            Capturer.capture(original.pid, image, false);
+        MemLayout.Started original = start(layout);
+        try (TestProcess p = original.process()) {
+            Capturer.capture(p.pid, image, false);
         }
         assertThat(ImageReader.read(image).contents().runs()).isNotEmpty();
         try (Restored restored = Restored.restore(image)) {
-            assertThat(sumOf(restored)).as("checksum after restore").isEqualTo(sum[0]);
-            assertThat(sumOf(restored)).as("checksum read again").isEqualTo(sum[0]);
+            assertThat(MemLayout.sum(restored.stdio)).as("checksum after restore").isEqualTo(original.sum());
+            assertThat(MemLayout.sum(restored.stdio)).as("checksum read again").isEqualTo(original.sum());
         }
     }
 
     @Test
     void eightConcurrentRestoresOfIssueNinesProgramAreExact() throws Exception {
         Path image = dir.resolve("issue9.img");
-        String[] sum = new String[1];
-        try (TestProcess original = start(new Layout(0, 0), sum)) {
-            Capturer.capture(original.pid, image, false);
+        MemLayout.Started original = start(new Layout(0, 0));
+        try (TestProcess p = original.process()) {
+            Capturer.capture(p.pid, image, false);
         }
         List<Restored> restored = new ArrayList<>();
         try {
@@ -100,7 +88,7 @@ class GeneratedLayoutTest {
             }
             assertThat(restored).extracting(r -> r.process.pid()).doesNotHaveDuplicates();
             for (Restored r : restored) {
-                assertThat(sumOf(r)).isEqualTo(sum[0]);
+                assertThat(MemLayout.sum(r.stdio)).isEqualTo(original.sum());
             }
         } finally {
             restored.forEach(Restored::close);

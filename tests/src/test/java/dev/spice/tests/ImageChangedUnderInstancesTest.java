@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,38 +19,29 @@ import org.junit.jupiter.api.io.TempDir;
  * new one. Overwritten in place or truncated: no new restore runs on it (checksum, length).
  */
 class ImageChangedUnderInstancesTest {
-    static final Duration TIMEOUT = Duration.ofSeconds(60);
-
     @TempDir
     Path dir;
 
     /** Captures a generated layout into {@code image}; returns the checksum of its memory. */
-    private String capture(String seed, Path image) throws IOException {
-        Path files = Files.createDirectories(dir.resolve("files-" + seed));
-        try (TestProcess p = TestProcess.start(List.of(TestPrograms.c("memlayout"), files.toString(), seed, "64"),
-                TestPrograms.environment())) {
-            String sum = p.stdout().awaitPrefix("ready ", TIMEOUT).split(" ")[2];
+    private String capture(long seed, Path image) throws IOException {
+        MemLayout.Started program = MemLayout.start(Files.createDirectories(dir.resolve("files-" + seed)), seed, 64);
+        try (TestProcess p = program.process()) {
             Capturer.capture(p.pid, image, false);
-            return sum;
+            return program.sum();
         }
-    }
-
-    private static String sumOf(Restored r) {
-        r.stdio.writeLine("sum");
-        return r.stdout().awaitPrefix("sum ", TIMEOUT).substring(4);
     }
 
     @Test
     void replacedByRenameRunningInstancesKeepTheOldAndNewRestoresGetTheNew() throws IOException {
         Path image = dir.resolve("fn.img");
-        String first = capture("2", image);
+        String first = capture(2, image);
         try (Restored running = Restored.restore(image)) {
-            assertThat(sumOf(running)).isEqualTo(first);
-            String second = capture("5", image);             // written next to it, renamed over it
+            assertThat(MemLayout.sum(running.stdio)).isEqualTo(first);
+            String second = capture(5, image);             // written next to it, renamed over it
             assertThat(second).isNotEqualTo(first);
-            assertThat(sumOf(running)).as("the running instance").isEqualTo(first);
+            assertThat(MemLayout.sum(running.stdio)).as("the running instance").isEqualTo(first);
             try (Restored fresh = Restored.restore(image)) {
-                assertThat(sumOf(fresh)).as("a new restore").isEqualTo(second);
+                assertThat(MemLayout.sum(fresh.stdio)).as("a new restore").isEqualTo(second);
             }
         }
     }
@@ -60,10 +49,10 @@ class ImageChangedUnderInstancesTest {
     @Test
     void overwrittenInPlaceOrTruncatedNoNewRestoreRunsOnIt() throws IOException {
         Path image = dir.resolve("fn.img");
-        String sum = capture("2", image);
+        String sum = capture(2, image);
         long dataOffset = ImageReader.read(image).header().dataOffset();
         try (Restored running = Restored.restore(image)) {
-            assertThat(sumOf(running)).isEqualTo(sum);
+            assertThat(MemLayout.sum(running.stdio)).isEqualTo(sum);
 
             try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
                 f.seek(dataOffset + 4096 + 17);

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.spice.capture.Capturer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,16 +23,12 @@ class RestoreKillTest {
 
     @Test
     void killedAtRandomPointsLeavesNoProcessBehind() throws Exception {
-        long seed = Long.getLong("spice.fault.seed", System.nanoTime());
-        int kills = Integer.getInteger("spice.fault.kills", 6);
-        System.out.println("RestoreKillTest: seed " + seed + " (-Dspice.fault.seed to replay)");
-        Random random = new Random(seed);
+        int kills = FaultPoints.kills();
+        Random random = FaultPoints.random("RestoreKillTest");
         Path image = dir.resolve("restore.img");
-        String sum;
-        try (TestProcess original = TestProcess.start(List.of(TestPrograms.c("memlayout"), dir.toString(),
-                "1", "1024"), TestPrograms.environment())) {
-            sum = original.stdout().awaitPrefix("ready ", TIMEOUT).split(" ")[2];
-            Capturer.capture(original.pid, image, false);
+        MemLayout.Started original = MemLayout.start(dir, 1, 1024);
+        try (TestProcess p = original.process()) {
+            Capturer.capture(p.pid, image, false);
         }
 
         long untilRunning;
@@ -41,9 +36,8 @@ class RestoreKillTest {
             long start = System.nanoTime();
             spice.stdio.stderr.awaitPrefix("spice: restored PID", TIMEOUT);
             untilRunning = System.nanoTime() - start;
-            spice.stdio.writeLine("sum");
-            assertThat(spice.stdout().awaitPrefix("sum ", TIMEOUT)).as("the restored process answers through the CLI")
-                    .isEqualTo("sum " + sum);
+            assertThat(MemLayout.sum(spice.stdio)).as("the restored process answers through the CLI")
+                    .isEqualTo(original.sum());
             assertThat(Session.living(spice.pid)).as("the session holds what the command started")
                     .anyMatch(p -> p.contains("(memlayout)"));
             spice.close();

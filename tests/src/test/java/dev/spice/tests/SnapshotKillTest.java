@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -25,25 +24,19 @@ import org.junit.jupiter.api.io.TempDir;
 class SnapshotKillTest {
     static final Duration TIMEOUT = Duration.ofSeconds(60);
     /** A layout whose capture takes most of the command's time (a 1 GiB heap, 90 MiB written). */
-    static final List<String> LAYOUT = List.of("1", "1024");
+    static final long LAYOUT_SEED = 1, LAYOUT_HEAP_MIB = 1024;
 
     @TempDir
     Path dir;
 
-    private record Original(TestProcess process, String sum) {}
-
-    private Original startOriginal() {
-        TestProcess p = TestProcess.start(Stream.concat(Stream.of(TestPrograms.c("memlayout"), dir.toString()),
-                LAYOUT.stream()).toList(), TestPrograms.environment());
-        return new Original(p, p.stdout().awaitPrefix("ready ", TIMEOUT).split(" ")[2]);
+    private MemLayout.Started startOriginal() {
+        return MemLayout.start(dir, LAYOUT_SEED, LAYOUT_HEAP_MIB);
     }
 
     @Test
     void killedAtRandomPointsLeavesNoPartialImageAndTheOriginalWhole() throws IOException {
-        long seed = Long.getLong("spice.fault.seed", System.nanoTime());
-        int kills = Integer.getInteger("spice.fault.kills", 6);
-        System.out.println("SnapshotKillTest: seed " + seed + " (-Dspice.fault.seed to replay)");
-        Random random = new Random(seed);
+        int kills = FaultPoints.kills();
+        Random random = FaultPoints.random("SnapshotKillTest");
         Path image = dir.resolve("killed.img");
 
         long fullRunNanos = timeOneSnapshot(image);
@@ -67,7 +60,7 @@ class SnapshotKillTest {
 
     /** One undisturbed snapshot, checked; after kills, it is the next writer that removes their temporaries. */
     private long timeOneSnapshot(Path image) {
-        Original original = startOriginal();
+        MemLayout.Started original = startOriginal();
         try (TestProcess p = original.process()) {
             long start = System.nanoTime();
             try (TestProcess spice = SpiceJvm.start("snapshot", "--pid", Integer.toString(p.pid), "--image",
@@ -82,7 +75,7 @@ class SnapshotKillTest {
 
     /** Kills a snapshot after delay; returns which outcome it had, having checked it is a clean one. */
     private int killAfter(Path image, long delayNanos) {
-        Original original = startOriginal();
+        MemLayout.Started original = startOriginal();
         try (TestProcess p = original.process()) {
             try (TestProcess spice = SpiceJvm.start("snapshot", "--pid", Integer.toString(p.pid), "--image",
                     image.toString())) {
@@ -136,9 +129,7 @@ class SnapshotKillTest {
         Image read = ImageReader.read(image);
         ImageReader.verifyData(read);
         try (Restored restored = Restored.restore(image)) {
-            restored.stdio.writeLine("sum");
-            assertThat(restored.stdout().awaitPrefix("sum ", TIMEOUT).substring(4)).as("restored from " + image)
-                    .isEqualTo(sum);
+            assertThat(MemLayout.sum(restored.stdio)).as("restored from " + image).isEqualTo(sum);
         }
     }
 
