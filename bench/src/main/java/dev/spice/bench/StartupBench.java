@@ -1,5 +1,6 @@
 package dev.spice.bench;
 
+import dev.spice.sys.FileTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -12,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -56,9 +56,7 @@ public final class StartupBench {
         try {
             b.server(name);
         } finally {
-            try (var files = Files.walk(state)) {
-                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
+            FileTrees.delete(state);
         }
     }
 

@@ -3,10 +3,9 @@ package dev.spice.cli;
 import dev.spice.api.ApiServer;
 import dev.spice.engine.Engine;
 import dev.spice.engine.EngineConfig;
+import dev.spice.sys.FileTrees;
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,10 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 
 /**
@@ -70,7 +67,7 @@ public final class AotTraining {
                 throughServerElsewhere(dir, name);
             }
         } finally {
-            delete(state);
+            FileTrees.delete(state);
         }
     }
 
@@ -123,13 +120,5 @@ public final class AotTraining {
 
     private static int spice(String... args) {
         return Main.run(args, SINK, SINK);
-    }
-
-    private static void delete(Path dir) {
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
