@@ -88,8 +88,9 @@ final class InstanceCgroups {
         if (base == null) {
             return null;
         }
+        Path dir = base.resolve(name);
         try {
-            Path dir = Files.createDirectory(base.resolve(name));
+            Files.createDirectory(dir);
             setLimit(dir, limitBytes);
             if (v2) {
                 Files.writeString(dir.resolve("memory.swap.max"), "0");
@@ -102,7 +103,8 @@ final class InstanceCgroups {
             }
             return dir;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the memory cgroup " + name, e);
+            remove(dir);                        // what was made of it
+            throw new UncheckedIOException("cannot create the cgroups of " + name, e);
         }
     }
 
