@@ -146,11 +146,13 @@ static void load_metadata(const char *path)
         die("image", "has no executable file", 0);
 }
 
-/* Everything the restore needs from the disk before the process is created. */
+/*
+ * What the restore needs of the image before the process is created. The caller then opens the
+ * mapped files (open_files), in a sandbox only once its file system is in place.
+ */
 void load_image(const char *path)
 {
     load_metadata(path);
     plan_mapping_budget();
     check_working_set_cached();
-    open_files();
 }

@@ -6,7 +6,8 @@
  * (the Java launcher refuses images that overlap it). One binary plays three roles:
  *
  *   launcher  started by Java: maps the image metadata and opens the mapped files, joins the
- *             instance's cgroup, clones the init process into fresh PID and mount namespaces,
+ *             instance's cgroup, clones the init process into fresh PID and mount namespaces
+ *             (and user and network namespaces for a sandboxed instance, see sandbox.c),
  *             then waits for it (or returns at once with --detach), killing it if its lifeline
  *             pipe closes. (A zygote's init does the image part itself, once told which.)
  *   init      PID 1 of the new namespace: mounts a private /proc, clones the restored process
@@ -18,9 +19,10 @@
  *             original files, reopens files, sets process and thread state, reports "ok", and
  *             finally jumps into its old registers through rt_sigreturn, unmapping itself.
  *
- * Usage: spice-restorer --status=FD [--detach] [--cgroup=DIR]... [--lifeline=FD] [--prefetch=MODE] restore IMAGE
- *        spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] exec DIR PROGRAM [ARG...]
- *        spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] --command=FD zygote
+ * Usage: spice-restorer --status=FD [--detach] [--cgroup=DIR]... [--lifeline=FD] [--prefetch=MODE] [SANDBOX] restore IMAGE
+ *        spice-restorer --status=FD [--cgroup=DIR]... [--lifeline=FD] [SANDBOX] exec DIR PROGRAM [ARG...]
+ *        spice-restorer --status=FD [--cgroup=DIR]... [--lifeline=FD] [SANDBOX] --command=FD zygote
+ * SANDBOX (sandbox.c): --sandbox=ROOT --sandbox-id=HOSTID --tmp-size=BYTES [--host-network] [--bind=PATH]...
  * The exec mode boots a program the same way (fresh namespaces, same init) instead of restoring.
  * The zygote mode prepares everything but the image and restores when told which (see init()).
  * The status fd receives one line: "ok PID INIT_PID TL TI T0 T1 T2 T3" (host PIDs, then CLOCK_MONOTONIC
@@ -133,6 +135,7 @@ static int lifeline_fd = -1;        /* launcher: ends the instance when this pip
 static int command_fd = -1;         /* zygote mode: the init waits here for "restore IMAGE" */
 static const char *exec_dir;        /* exec mode: working directory, program and its arguments */
 static char **exec_argv, **exec_envp;
+static const char *image_path;      /* restore mode in a sandbox: the init loads the image */
 
 static long clone3(struct clone_args *a)
 {
@@ -146,6 +149,7 @@ static __attribute__((noreturn)) void exec_child(void)
     report_ok();
     sys3(__NR_fcntl, status_fd, F_SETFD, FD_CLOEXEC);  /* a successful exec closes the report */
     sys1(__NR_close, hostproc_fd);
+    sandbox_drop_to_user();
     check(sys1(__NR_chdir, exec_dir), "chdir", exec_dir);
     long r = sys3(__NR_execve, exec_argv[0], exec_argv, exec_envp);
     die("exec", exec_argv[0], r);
@@ -166,9 +170,10 @@ static int parse_prefetch(const char *s)
 
 /*
  * Zygote mode: the namespaces, the cgroup and the stdio are ready before there is anything to
- * restore. The init reports "ready INIT_PID", waits for one line "restore IMAGE" on the command
- * descriptor, and only then reads the image. Timestamps restart at the command, so the report
- * measures the restore, not the wait.
+ * restore. The init reports "ready INIT_PID", waits for its command on the command descriptor:
+ * in a sandbox first a line "bind PATH" for each path of the function's own to bind, then
+ * "restore PREFETCH IMAGE", and only then reads the image. Timestamps restart at the command, so
+ * the report measures the restore, not the wait.
  */
 static void await_command(void)
 {
@@ -179,15 +184,28 @@ static void await_command(void)
     put("ready ");
     put_num(host_pid("self"));
     flush_status();
-    static char line[4096];
+    static char buf[16384];
     size_t n = 0;
-    while (n == 0 || line[n - 1] != '\n') {    /* one write from Java: usually one read */
-        long r = sys3(__NR_read, command_fd, line + n, sizeof line - 1 - n);
-        if (r <= 0 || n + (size_t)r >= sizeof line - 1)
-            sys1(__NR_exit_group, 0);           /* the engine went away: nothing to restore */
-        n += (size_t)r;
+    char *line = buf;
+    for (;;) {                                  /* one write from Java: usually one read */
+        char *end = line;
+        while (end < buf + n && *end != '\n')
+            end++;
+        if (end == buf + n) {
+            long r = sys3(__NR_read, command_fd, buf + n, sizeof buf - 1 - n);
+            if (r <= 0 || n + (size_t)r >= sizeof buf - 1)
+                sys1(__NR_exit_group, 0);       /* the engine went away: nothing to restore */
+            n += (size_t)r;
+            continue;
+        }
+        *end = 0;
+        if (!has_prefix(line, "bind "))
+            break;
+        if (!sandbox.on)
+            die("zygote", "got a bind without a sandbox", 0);
+        sandbox_bind(line + 5);
+        line = end + 1;
     }
-    line[n - 1] = 0;
     sys1(__NR_close, command_fd);
     t_launch = t_init = now_ns();
     /* "restore PREFETCH IMAGE" */
@@ -203,19 +221,37 @@ static void await_command(void)
     load_image(path);
 }
 
+/* The image's own checks in a sandbox, then the view is entered and the mapped files opened in it. */
+static void open_in_view(void)
+{
+    sandbox_check_credentials();
+    sandbox_enter();
+    open_files();
+}
+
 __attribute__((noreturn)) void init(void)
 {
     t_init = now_ns();
     if (lifeline_fd >= 0)
         sys1(__NR_close, lifeline_fd);
     sys2(__NR_prctl, PR_SET_NAME, "spice-init");
+    sandbox_await_ids();
     check(sys5(__NR_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0), "mount", "private /");
     check(sys5(__NR_mount, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0),
           "mount", "/proc");
     /* No new privileges for anything in the namespace: no setuid or file-capability gains on exec. */
     check(sys5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl", "no_new_privs");
-    if (command_fd >= 0)
+    sandbox_prepare();
+    if (command_fd >= 0) {
         await_command();
+        open_in_view();
+    } else if (image_path) {
+        read_own_maps();
+        load_image(image_path);
+        open_in_view();
+    } else if (!proc) {
+        sandbox_enter();
+    }
     int64_t pid = proc ? proc->pid : 0;
     if (pid == 1) {
         read_working_set();
@@ -250,12 +286,17 @@ __attribute__((noreturn)) void init(void)
     }
 }
 
+static uint64_t parse_u64(const char *s)
+{
+    uint64_t v = 0;
+    while (*s >= '0' && *s <= '9')
+        v = v * 10 + (uint64_t)(*s++ - '0');
+    return v;
+}
+
 static int parse_int(const char *s)
 {
-    int v = 0;
-    while (*s >= '0' && *s <= '9')
-        v = v * 10 + (*s++ - '0');
-    return v;
+    return (int)parse_u64(s);
 }
 
 /* Moves the launcher, and so everything it starts, into a cgroup (v1 or v2): DIR/cgroup.procs. */
@@ -302,9 +343,10 @@ static __attribute__((noreturn)) void wait_for_init(long init_pid)
 static __attribute__((noreturn)) void usage(void)
 {
     static const char text[] =
-        "usage: spice-restorer --status=FD [--detach] [--cgroup=DIR]... [--lifeline=FD] [--prefetch=MODE] restore IMAGE\n"
-        "       spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] exec DIR PROGRAM [ARG...]\n"
-        "       spice-restorer --status=FD [--cgroup=DIR] [--lifeline=FD] --command=FD zygote\n";
+        "usage: spice-restorer --status=FD [--detach] [--cgroup=DIR]... [--lifeline=FD] [--prefetch=MODE] [SANDBOX] restore IMAGE\n"
+        "       spice-restorer --status=FD [--cgroup=DIR]... [--lifeline=FD] [SANDBOX] exec DIR PROGRAM [ARG...]\n"
+        "       spice-restorer --status=FD [--cgroup=DIR]... [--lifeline=FD] [SANDBOX] --command=FD zygote\n"
+        "SANDBOX: --sandbox=ROOT --sandbox-id=HOSTID --tmp-size=BYTES [--host-network] [--bind=PATH]...\n";
     sys3(__NR_write, 2, text, sizeof text - 1);
     sys1(__NR_exit_group, 2);
     __builtin_unreachable();
@@ -331,20 +373,34 @@ __attribute__((noreturn, used)) void restorer_main(long *sp)
             prefetch_mode = parse_prefetch(argv[i] + 11);
         else if (str_eq(argv[i], "--detach"))
             detach = 1;
+        else if (has_prefix(argv[i], "--sandbox="))
+            sandbox_set_root(argv[i] + 10);
+        else if (has_prefix(argv[i], "--sandbox-id="))
+            sandbox.host_id = (uint64_t)parse_int(argv[i] + 13);
+        else if (has_prefix(argv[i], "--tmp-size="))
+            sandbox.tmp_bytes = parse_u64(argv[i] + 11);
+        else if (str_eq(argv[i], "--host-network"))
+            sandbox.host_network = 1;
+        else if (has_prefix(argv[i], "--bind=") && sandbox.bind_count < MAX_BINDS)
+            sandbox.binds[sandbox.bind_count++] = argv[i] + 7;
         else
             usage();
     }
     int restoring = i + 1 < argc && str_eq(argv[i], "restore");
     int executing = i + 2 < argc && str_eq(argv[i], "exec");
     int zygote = i < argc && str_eq(argv[i], "zygote") && command_fd >= 0;
-    if (status_fd < 0 || (!restoring && !executing && !zygote))
+    if (status_fd < 0 || (!restoring && !executing && !zygote) ||
+        (sandbox.on && (!sandbox.host_id || !sandbox.tmp_bytes)))
         usage();
     sys2(__NR_prctl, PR_SET_NAME, "spice-launch");
     hostproc_fd = (int)check(sys4(__NR_openat, AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_CLOEXEC, 0),
                              "open", "/proc");
-    if (restoring) {
+    if (restoring && sandbox.on) {
+        image_path = argv[i + 1];
+    } else if (restoring) {
         read_own_maps();
         load_image(argv[i + 1]);
+        open_files();
     } else if (executing) {
         exec_dir = argv[i + 1];
         exec_argv = argv + i + 2;
@@ -352,11 +408,12 @@ __attribute__((noreturn, used)) void restorer_main(long *sp)
     for (int c = 0; c < cgroup_count; c++)
         join_cgroup(cgroups[c]);
     struct clone_args a = {0};
-    a.flags = CLONE_NEWPID | CLONE_NEWNS;
+    a.flags = CLONE_NEWPID | CLONE_NEWNS | (uint64_t)sandbox_clone_flags();
     a.exit_signal = SIGCHLD;
     long child = check(clone3(&a), "clone3", "init process");
     if (child == 0)
         init();
+    sandbox_map_ids(child);
     sys1(__NR_close, status_fd);
     if (image_fd >= 0)                          /* the init has its own copies */
         sys1(__NR_close, image_fd);

@@ -64,7 +64,7 @@ const char *str_at(uint32_t off);
 
 /* image.c: our own address space and the image */
 void read_own_maps(void);
-void load_image(const char *path);
+void load_image(const char *path);     /* all but open_files(), which the caller does */
 
 /* memory.c: memory */
 void clear_address_space(void);
@@ -95,6 +95,28 @@ void restore_thread_state(const struct img_thread *t);
 
 /* sigframe.c: the last step */
 __attribute__((noreturn)) void final_jump(const struct img_thread *t);
+
+/* sandbox.c: user, network and mount namespaces of an engine instance */
+#define MAX_BINDS     64
+#define SANDBOX_USER  1000                /* the function's uid and gid inside its user namespace */
+struct sandbox {
+    int on, host_network;
+    uint64_t host_id;                     /* the host uid and gid SANDBOX_USER maps to */
+    const char *root;                     /* an empty host directory the new root is mounted on */
+    uint64_t tmp_bytes;                   /* the size of /tmp (and /dev/shm) */
+    const char *binds[MAX_BINDS];         /* host paths bound read-only at the same path (in argv: used before a zygote unmaps it) */
+    int bind_count;
+};
+extern struct sandbox sandbox;
+void sandbox_set_root(const char *root);
+int sandbox_clone_flags(void);
+void sandbox_map_ids(long child);
+void sandbox_await_ids(void);
+void sandbox_prepare(void);
+void sandbox_bind(const char *path);
+void sandbox_enter(void);
+void sandbox_drop_to_user(void);
+void sandbox_check_credentials(void);
 
 /* restorer.c: the roles */
 __attribute__((noreturn)) void restore(void);

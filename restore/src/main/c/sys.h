@@ -76,6 +76,8 @@ static inline long sys6(long nr, long a, long b, long c, long d, long e, long f)
 /* clone3(2) */
 #define CLONE_NEWNS  0x00020000
 #define CLONE_NEWPID 0x20000000
+#define CLONE_NEWUSER 0x10000000
+#define CLONE_NEWNET  0x40000000
 #define SIGCHLD 17
 struct clone_args {
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
@@ -88,6 +90,8 @@ struct clone_args {
 #define MS_NOEXEC  8
 #define MS_REC     16384
 #define MS_PRIVATE (1 << 18)
+#define MS_BIND    4096
+#define MNT_DETACH 2       /* umount2(2) */
 
 /* prctl(2), arch_prctl(2) */
 #define PR_SET_PDEATHSIG       1

@@ -90,7 +90,7 @@ public final class Capturer {
             long gadget = SigreturnGadget.find(pid, injected.sigactions, plan, memory);
             ProcessRecord process = processRecord(pid, status, stat, cwd, exe, injected, gadget);
             writer.commit(new ImageContents(process, List.of(thread), memory.vmas(), memory.runs(), files.records(),
-                    fds, auxv(pid), injected.sigactions, rlimits(pid), groups(status)));
+                    fds, auxv(pid), injected.sigactions, rlimits(pid), groups(pid, status)));
         }
         long bytes;
         try {
@@ -173,15 +173,15 @@ public final class Capturer {
     private static ProcessRecord processRecord(int pid, ProcStatus status, ProcStat stat, String cwd, int exe,
             Injected in, long gadget) {
         long[] nspid = status.numbers("NSpid");
-        long[] uid = status.numbers("Uid");
-        long[] gid = status.numbers("Gid");
+        int[] uid = IdMap.of(pid, "uid_map").inside(pid, status.numbers("Uid"));
+        int[] gid = IdMap.of(pid, "gid_map").inside(pid, status.numbers("Gid"));
         MmLayout mm = new MmLayout(stat.field(26), stat.field(27), stat.field(45), stat.field(46), stat.field(47),
                 in.brk, stat.field(28), stat.field(48), stat.field(49), stat.field(50), stat.field(51));
         String comm = ProcFiles.read(pid, "comm").strip();
         long slack = Long.parseLong(ProcFiles.read(pid, "timerslack_ns").strip());
         int personality = Integer.parseUnsignedInt(ProcFiles.read(pid, "personality").strip(), 16);
         return new ProcessRecord((int) nspid[nspid.length - 1], (int) status.number("PPid"), (int) stat.field(5),
-                (int) stat.field(6), toInts(uid), toInts(gid), (int) status.octal("Umask"), personality, comm, cwd,
+                (int) stat.field(6), uid, gid, (int) status.octal("Umask"), personality, comm, cwd,
                 exe, mm, gadget, slack, in.dumpable, in.pdeathSignal, status.number("NoNewPrivs") != 0,
                 in.childSubreaper != 0, in.thpDisable != 0, 1, in.itimers);
     }
@@ -197,12 +197,8 @@ public final class Capturer {
         return Arrays.stream(ResourceLimits.of(pid)).map(l -> new Rlimit(l[0], l[1])).toList();
     }
 
-    private static int[] groups(ProcStatus status) {
-        return toInts(status.numbers("Groups"));
-    }
-
-    private static int[] toInts(long[] values) {
-        return Arrays.stream(values).mapToInt(v -> (int) v).toArray();
+    private static int[] groups(int pid, ProcStatus status) {
+        return IdMap.of(pid, "gid_map").inside(pid, status.numbers("Groups"));
     }
 
     /** A {@code syscall} instruction (0f 05) in the vDSO, to run injected calls from. */

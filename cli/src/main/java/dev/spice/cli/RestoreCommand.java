@@ -68,7 +68,7 @@ final class RestoreCommand implements Callable<Integer> {
             int[] lifeline = Fds.pipe();
             try {
                 LaunchedProcess p = Launcher.restore(image, new LaunchOptions(Map.of(), false, List.of(), lifeline[0],
-                        prefetch));
+                        prefetch, null));
                 printTimings(p);
                 return p.waitFor();
             } finally {
@@ -76,7 +76,7 @@ final class RestoreCommand implements Callable<Integer> {
                 Fds.close(lifeline[1]);
             }
         }
-        LaunchedProcess p = Launcher.restore(image, new LaunchOptions(Map.of(), true, List.of(), -1, prefetch));
+        LaunchedProcess p = Launcher.restore(image, new LaunchOptions(Map.of(), true, List.of(), -1, prefetch, null));
         printTimings(p);
         if (pidFile != null) {
             writeAtomically(pidFile, p.pid() + "\n");

@@ -71,7 +71,8 @@ public final class Engine implements AutoCloseable {
         this.config = config;
         this.store = new StateStore(config.stateDir());
         this.runtime = new RuntimeCommand(store.runtimes());
-        this.factory = new InstanceFactory(runtime, InstanceCgroups.detect(), lifeline[0], config.zygotes(),
+        InstanceSandbox sandbox = config.sandbox() ? InstanceSandbox.create(store.root(), runtime.shimDir()) : null;
+        this.factory = new InstanceFactory(runtime, InstanceCgroups.detect(), sandbox, lifeline[0], config.zygotes(),
                 config.prefetch());
         this.metrics = new EngineMetrics(functions::values, factory::live);
         for (Deployment d : store.load()) {

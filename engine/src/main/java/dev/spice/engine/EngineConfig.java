@@ -13,9 +13,10 @@ import java.time.Duration;
  * @param zygotes      launchers kept ready for restores (0 for a one-shot command)
  * @param workingSet   record each deployment's working set and lay its image out by it
  * @param prefetch     what a restore does with the working set (FULL: read, populate, pre-copy)
+ * @param sandbox      run every instance in its sandbox (docs/sandbox.md); off only to measure what it costs
  */
 public record EngineConfig(Path stateDir, Duration keepAlive, Duration queueTimeout, boolean keepDeployed,
-        int zygotes, boolean workingSet, Prefetch prefetch) {
+        int zygotes, boolean workingSet, Prefetch prefetch, boolean sandbox) {
 
     public static final Duration DEFAULT_KEEP_ALIVE = Duration.ofSeconds(10);
 
@@ -25,23 +26,28 @@ public record EngineConfig(Path stateDir, Duration keepAlive, Duration queueTime
     }
 
     public static EngineConfig defaults(Path stateDir) {
-        return new EngineConfig(stateDir, DEFAULT_KEEP_ALIVE, Duration.ofSeconds(30), false, 2, true, Prefetch.FULL);
+        return new EngineConfig(stateDir, DEFAULT_KEEP_ALIVE, Duration.ofSeconds(30), false, 2, true, Prefetch.FULL, true);
     }
 
     public EngineConfig withKeepDeployed(boolean keep) {
-        return new EngineConfig(stateDir, keepAlive, queueTimeout, keep, zygotes, workingSet, prefetch);
+        return new EngineConfig(stateDir, keepAlive, queueTimeout, keep, zygotes, workingSet, prefetch, sandbox);
     }
 
     public EngineConfig withKeepAlive(Duration keep) {
-        return new EngineConfig(stateDir, keep, queueTimeout, keepDeployed, zygotes, workingSet, prefetch);
+        return new EngineConfig(stateDir, keep, queueTimeout, keepDeployed, zygotes, workingSet, prefetch, sandbox);
     }
 
     public EngineConfig withZygotes(int count) {
-        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, count, workingSet, prefetch);
+        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, count, workingSet, prefetch, sandbox);
+    }
+
+    /** Without the sandbox: for measuring what it costs, never for serving strangers' code. */
+    public EngineConfig withSandbox(boolean on) {
+        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, zygotes, workingSet, prefetch, on);
     }
 
     /** For measurements of each optimization alone (docs/ablation.md). */
     public EngineConfig withWorkingSet(boolean record, Prefetch mode) {
-        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, zygotes, record, mode);
+        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, zygotes, record, mode, sandbox);
     }
 }

@@ -9,8 +9,11 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.Base64;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -56,9 +59,26 @@ public final class FunctionCode {
         });
     }
 
+    /**
+     * Writes the code, then makes all of it readable (and directories and executables usable) by
+     * everyone: instances run as an unprivileged user of their own (docs/sandbox.md), and nobody
+     * else can reach this directory (the state directory is the engine's alone).
+     */
     Written writeTo(Path codeDir) {
         try {
-            return writer.write(codeDir);
+            Written w = writer.write(codeDir);
+            try (Stream<Path> walk = Files.walk(codeDir)) {
+                for (Path p : walk.filter(p -> !Files.isSymbolicLink(p)).toList()) {
+                    Set<PosixFilePermission> perms = EnumSet.copyOf(Files.getPosixFilePermissions(p));
+                    perms.addAll(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.GROUP_READ,
+                            PosixFilePermission.OTHERS_READ));
+                    if (Files.isDirectory(p) || perms.contains(PosixFilePermission.OWNER_EXECUTE)) {
+                        perms.addAll(EnumSet.of(PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_EXECUTE));
+                    }
+                    Files.setPosixFilePermissions(p, perms);
+                }
+            }
+            return w;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the code into " + codeDir, e);
         }

@@ -21,6 +21,8 @@ import java.util.regex.Pattern;
  *
  * @param warmup      events invoked before the snapshot is taken
  * @param keepAliveS  seconds an idle instance is kept; null for the engine's default
+ * @param network     "loopback" (the default: a network namespace of its own with only the
+ *                    loopback interface) or "host" (the host's network)
  */
 public record FunctionManifest(
         String name,
@@ -31,7 +33,8 @@ public record FunctionManifest(
         @JsonProperty("timeout_s") int timeoutS,
         List<JsonNode> warmup,
         @JsonProperty("max_concurrency") int maxConcurrency,
-        @JsonProperty("keep_alive_s") Integer keepAliveS) {
+        @JsonProperty("keep_alive_s") Integer keepAliveS,
+        String network) {
 
     public static final String FILE = "spice.yaml";
     public static final List<String> RUNTIMES = List.of("python3");
@@ -48,6 +51,14 @@ public record FunctionManifest(
         memoryMb = memoryMb == 0 ? 128 : memoryMb;
         timeoutS = timeoutS == 0 ? 3 : timeoutS;
         maxConcurrency = maxConcurrency == 0 ? 4 : maxConcurrency;
+        network = network == null ? LOOPBACK : network;
+    }
+
+    public static final String LOOPBACK = "loopback", HOST = "host";
+
+    /** Whether instances share the host's network instead of having only loopback. */
+    public boolean hostNetwork() {
+        return HOST.equals(network);
     }
 
     /** Reads and checks {@code dir/spice.yaml}; every problem is a {@link DeployException}. */
@@ -89,6 +100,7 @@ public record FunctionManifest(
         require(timeoutS >= 1 && timeoutS <= 900, where, "'timeout_s' must be between 1 and 900");
         require(maxConcurrency >= 1 && maxConcurrency <= 1000, where, "'max_concurrency' must be between 1 and 1000");
         require(keepAliveS == null || keepAliveS >= 0, where, "'keep_alive_s' must not be negative");
+        require(network.equals(LOOPBACK) || network.equals(HOST), where, "'network' must be loopback or host");
         for (String key : env.keySet()) {
             require(!key.isEmpty() && !key.contains("=") && env.get(key) != null, where,
                     "'env' must map names to values");

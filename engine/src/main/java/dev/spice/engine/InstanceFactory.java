@@ -7,13 +7,14 @@ import dev.spice.restore.Prefetch;
 import dev.spice.sys.FdStreams;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Starts instances, by restoring a deployment's snapshot or by booting its runtime, each in
- * fresh namespaces, in its own memory cgroup, with a new socket as fd 0 and one log pipe as
+ * fresh namespaces and its sandbox ({@link InstanceSandbox}), in its own cgroups, with a new socket as fd 0 and one log pipe as
  * fds 1 and 2. Every launcher holds our lifeline: if the engine dies, its instances die too.
  */
 final class InstanceFactory {
@@ -22,18 +23,22 @@ final class InstanceFactory {
 
     private final RuntimeCommand runtime;
     private final InstanceCgroups cgroups;
+    private final InstanceSandbox sandbox;
     private final int lifelineRead;
     private final ZygotePool zygotes;
     private final Prefetch prefetch;
     private final AtomicLong counter = new AtomicLong();
     private final Set<Instance> live = ConcurrentHashMap.newKeySet();
 
-    InstanceFactory(RuntimeCommand runtime, InstanceCgroups cgroups, int lifelineRead, int zygotes, Prefetch prefetch) {
+    /** {@code sandbox}: where instances run (null: on the host, only to measure the sandbox's cost). */
+    InstanceFactory(RuntimeCommand runtime, InstanceCgroups cgroups, InstanceSandbox sandbox, int lifelineRead,
+            int zygotes, Prefetch prefetch) {
         this.runtime = runtime;
         this.prefetch = prefetch;
         this.cgroups = cgroups;
+        this.sandbox = sandbox;
         this.lifelineRead = lifelineRead;
-        this.zygotes = new ZygotePool(zygotes, cgroups, lifelineRead);
+        this.zygotes = new ZygotePool(zygotes, cgroups, sandbox == null ? null : sandbox.shared(), lifelineRead);
     }
 
     /** Every instance started and not yet killed. */
@@ -48,7 +53,8 @@ final class InstanceFactory {
 
     Instance restore(Deployment d, Prefetch mode) {
         long limit = (long) d.manifest().memoryMb() << 20;
-        ZygotePool.Prepared z = zygotes.take(limit);
+        // The zygotes have a network namespace of their own; a function on the host's network restores without one.
+        ZygotePool.Prepared z = d.manifest().hostNetwork() && sandbox != null ? null : zygotes.take(limit);
         if (z == null) {
             try {
                 return start(d, InvocationPath.RESTORED, mode);
@@ -60,7 +66,8 @@ final class InstanceFactory {
             if (z.limit() != limit) {
                 cgroups.setLimit(z.cgroup(), limit);
             }
-            LaunchedProcess p = z.zygote().restore(d.snapshot(), mode);
+            LaunchedProcess p = z.zygote().restore(d.snapshot(), mode,
+                    sandbox == null ? List.of() : InstanceSandbox.own(d));
             String id = d.name() + "-" + z.id();
             z.log().rename(id);
             return register(new Instance(id, d, InvocationPath.RESTORED, p, new RuntimeChannel(z.socket()), z.cgroup(),
@@ -115,7 +122,7 @@ final class InstanceFactory {
     private Instance start(Deployment d, InvocationPath path, Prefetch mode) {
         String id = d.name() + "-" + counter.incrementAndGet() + "-" + ProcessHandle.current().pid();
         return InstanceWiring.start(cgroups, id, (long) d.manifest().memoryMb() << 20, lifelineRead, mode,
-                (options, socket, log, cgroup) -> {
+                sandbox == null ? null : sandbox.of(d), (options, socket, log, cgroup) -> {
                     LaunchedProcess p = path == InvocationPath.RESTORED
                             ? Launcher.restore(d.snapshot(), options)
                             : Launcher.boot(d.codeDir(), runtime.argv(d), runtime.environment(d), options);

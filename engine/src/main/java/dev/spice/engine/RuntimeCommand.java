@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -26,6 +27,11 @@ final class RuntimeCommand {
 
     RuntimeCommand(Path runtimesDir) {
         this.shim = install(runtimesDir);
+    }
+
+    /** The directory of the shim, which every sandbox binds. */
+    Path shimDir() {
+        return shim.getParent();
     }
 
     List<String> argv(Deployment d) {
@@ -69,6 +75,7 @@ final class RuntimeCommand {
                 Files.createDirectories(target.getParent());
                 Path temp = Files.createTempFile(target.getParent(), ".shim", ".tmp");
                 Files.write(temp, bytes);
+                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--")); // read by sandboxed instances
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             }
             return target;

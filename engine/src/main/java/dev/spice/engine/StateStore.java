@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -43,6 +44,8 @@ final class StateStore {
         this.root = root;
         try {
             Files.createDirectories(root.resolve("functions"));
+            // Snapshots hold the functions' memory (their secrets too): the engine's alone.
+            Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------"));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the state directory " + root, e);
         }

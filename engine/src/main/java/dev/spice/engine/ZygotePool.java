@@ -2,6 +2,7 @@ package dev.spice.engine;
 
 import dev.spice.restore.Launcher;
 import dev.spice.restore.Prefetch;
+import dev.spice.restore.Sandbox;
 import dev.spice.restore.Zygote;
 import dev.spice.sys.FdStreams;
 import dev.spice.sys.Fds;
@@ -30,6 +31,7 @@ final class ZygotePool implements AutoCloseable {
 
     private final int target;
     private final InstanceCgroups cgroups;
+    private final Sandbox sandbox;
     private final int lifelineRead;
     private final BlockingQueue<Prepared> ready = new LinkedBlockingQueue<>();
     private final ExecutorService filler = Executors.newSingleThreadExecutor(
@@ -39,9 +41,11 @@ final class ZygotePool implements AutoCloseable {
     private volatile long limit = 128L << 20;
     private volatile boolean closed;
 
-    ZygotePool(int target, InstanceCgroups cgroups, int lifelineRead) {
+    /** {@code sandbox}: what every function's sandbox shares (null for none); a zygote prepares it ahead. */
+    ZygotePool(int target, InstanceCgroups cgroups, Sandbox sandbox, int lifelineRead) {
         this.target = target;
         this.cgroups = cgroups;
+        this.sandbox = sandbox;
         this.lifelineRead = lifelineRead;
         refill();
     }
@@ -76,7 +80,7 @@ final class ZygotePool implements AutoCloseable {
     private Prepared prepare() {
         String id = "zygote-" + counter.incrementAndGet() + "-" + ProcessHandle.current().pid();
         long cgroupLimit = limit;
-        return InstanceWiring.start(cgroups, id, cgroupLimit, lifelineRead, Prefetch.NONE,
+        return InstanceWiring.start(cgroups, id, cgroupLimit, lifelineRead, Prefetch.NONE, sandbox,
                 (options, socket, log, cgroup) -> {
                     Zygote z = Launcher.zygote(options);
                     // Started now, not on the restore's path: a thread start costs a few hundred microseconds.

@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Starts processes in fresh PID and mount namespaces through the freestanding launcher
+ * Starts processes in fresh PID and mount namespaces (and, with a {@link Sandbox}, user and
+ * network namespaces and a root of their own) through the freestanding launcher
  * (restore/src/main/c): {@link #restore} rebuilds one from an image after validating it
  * completely; {@link #boot} execs a program the same way, as the engine does for a cold boot;
  * {@link #zygote} prepares a launcher that restores later, when told which image.
@@ -76,6 +77,9 @@ public final class Launcher {
             fds.put(COMMAND_FD, commandFd);
         }
         argv.add("--prefetch=" + options.prefetch().argument());
+        if (options.sandbox() != null) {
+            argv.addAll(options.sandbox().arguments());
+        }
         argv.addAll(mode);
         int[] status = Fds.pipe();
         fds.put(STATUS_FD, status[1]);

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A launcher started ahead of need: its process, PID and mount namespaces, /proc, cgroup and
@@ -38,8 +39,11 @@ public final class Zygote implements AutoCloseable {
         return new Zygote(s, commandFd, Integer.parseInt(line.substring(6).strip()));
     }
 
-    /** Restores {@code image} in this zygote (once). */
-    public LaunchedProcess restore(Path image, Prefetch prefetch) {
+    /**
+     * Restores {@code image} in this zygote (once). A sandboxed zygote first binds {@code binds}
+     * (the function's own paths) into its root; the others take none.
+     */
+    public LaunchedProcess restore(Path image, Prefetch prefetch, List<Path> binds) {
         if (used) {
             throw new IllegalStateException("a zygote restores only once");
         }
@@ -47,8 +51,13 @@ public final class Zygote implements AutoCloseable {
         long started = System.nanoTime();
         Path path = ValidatedImages.validate(image);
         long sent = System.nanoTime();
+        StringBuilder lines = new StringBuilder();
+        for (Path p : binds) {
+            lines.append("bind ").append(p).append('\n');
+        }
+        lines.append("restore ").append(prefetch.argument()).append(' ').append(path).append('\n');
         try (OutputStream command = FdStreams.output(commandFd)) {
-            command.write(("restore " + prefetch.argument() + " " + path + "\n").getBytes(StandardCharsets.UTF_8));
+            command.write(lines.toString().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             Fds.close(spawned.statusFd());
             throw new RestoreFailedException("the zygote is gone: " + e.getMessage());
