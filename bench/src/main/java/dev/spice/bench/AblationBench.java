@@ -16,27 +16,42 @@ import java.util.function.Consumer;
 
 /**
  * The optimizations one at a time (docs/ablation.md): each step adds one to the previous and is
- * measured restoring hot and cold. The first step deploys without a working set; the others share
- * one deployment whose image is laid out by its working set, restored with more prefetch each time.
+ * measured restoring hot and cold. The first step deploys without a working set; the next share
+ * one deployment whose image is laid out by its working set, restored with more prefetch each
+ * time. The last takes the sandbox away, to show what isolation costs.
  */
 final class AblationBench {
     /** One configuration of the ablation, in the order they build on each other. */
     enum Step {
-        LAZY("lazy", false, Prefetch.NONE, "pages mapped from the image in capture order, faulted in on touch"),
-        LAYOUT("+layout", true, Prefetch.NONE, "working set recorded, image rewritten with it contiguous"),
-        PREFETCH("+prefetch", true, Prefetch.READ, "working set read in large batches and populated (MADV_POPULATE_READ)"),
-        PRE_COPY("+pre-copy", true, Prefetch.FULL, "written pages copied ahead (MADV_POPULATE_WRITE): no CoW faults");
+        LAZY("lazy", false, Prefetch.NONE, true, "pages mapped from the image in capture order, faulted in on touch"),
+        LAYOUT("+layout", true, Prefetch.NONE, true, "working set recorded, image rewritten with it contiguous"),
+        PREFETCH("+prefetch", true, Prefetch.READ, true,
+                "working set read in large batches and populated (MADV_POPULATE_READ)"),
+        PRE_COPY("+pre-copy", true, Prefetch.FULL, true, "written pages copied ahead (MADV_POPULATE_WRITE): no CoW faults"),
+        UNSANDBOXED("-sandbox", true, Prefetch.FULL, false,
+                "+pre-copy without the sandbox (user, network and mount namespaces): what isolation costs");
 
         final String label;
         final boolean workingSet;
         final Prefetch prefetch;
+        final boolean sandbox;
         final String meaning;
 
-        Step(String label, boolean workingSet, Prefetch prefetch, String meaning) {
+        Step(String label, boolean workingSet, Prefetch prefetch, boolean sandbox, String meaning) {
             this.label = label;
             this.workingSet = workingSet;
             this.prefetch = prefetch;
+            this.sandbox = sandbox;
             this.meaning = meaning;
+        }
+
+        /** Steps that share a state directory share its deployment; the first of them deploys. */
+        String stateName() {
+            return !sandbox ? "unsandboxed" : workingSet ? "working-set" : "lazy";
+        }
+
+        boolean deploys() {
+            return this == LAZY || this == LAYOUT || this == UNSANDBOXED;
         }
     }
 
@@ -56,14 +71,12 @@ final class AblationBench {
         Path state = dir.resolve(f.name());
         try {
             for (Step step : Step.values()) {
-                // Steps with the same deployment kind reuse it: the layout only changes with workingSet.
-                boolean deploy = step == Step.LAZY || step == Step.LAYOUT;
-                Path stepState = state.resolve(step.workingSet ? "working-set" : "lazy");
+                Path stepState = state.resolve(step.stateName());
                 try (Engine engine = Engine.open(EngineConfig.defaults(stepState).withWorkingSet(step.workingSet,
-                        step.prefetch))) {
+                        step.prefetch).withSandbox(step.sandbox))) {
                     FunctionBench bench = new FunctionBench(engine, null, progress);
                     progress.printf("%s: ablation %s%n", f.name(), step.label);
-                    FunctionInfo info = deploy ? engine.deploy(f.dir()) : engine.function(f.name()).orElseThrow();
+                    FunctionInfo info = step.deploys() ? engine.deploy(f.dir()) : engine.function(f.name()).orElseThrow();
                     FunctionResult r = bench.measureDeployed(f, info, MODES, runs, each);
                     results.add(new StepResult(step, r));
                 }

@@ -9,7 +9,6 @@ import dev.spice.image.Records.WsRange;
 import dev.spice.image.VmaKind;
 import dev.spice.restore.Prefetch;
 import dev.spice.sys.Fds;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.util.Random;
 import java.nio.charset.StandardCharsets;
@@ -54,35 +53,34 @@ class PrefetchTest {
     }
 
     /**
-     * A file that stays in the page cache (mapped by this JVM, as a library used by other
+     * A file that stays in the page cache (mapped by the deploy's own instance, as a library used by other
      * processes is) and of which each invocation reads one page: the recorded working set holds
      * that page, not the 15 cached neighbours fault-around would map with it.
      */
     @Test
-    void theRecordedWorkingSetHoldsOnlyTheFilePagesTouched(@TempDir Path code, @TempDir Path data) throws Exception {
+    void theRecordedWorkingSetHoldsOnlyTheFilePagesTouched(@TempDir Path code) throws Exception {
         int pages = 64, page = 4096;
-        Path file = data.resolve("pages.bin");
         byte[] bytes = new byte[pages * page];
         new Random(1).nextBytes(bytes);
-        Files.write(file, bytes);
-        Files.writeString(code.resolve("spice.yaml"),
-                "name: pages\nruntime: python3\nhandler: app.handler\nenv:\n  PAGES: " + file + "\n");
+        Files.write(code.resolve("pages.bin"), bytes);       // in the code: the sandbox shows nothing else
+        Files.writeString(code.resolve("spice.yaml"), "name: pages\nruntime: python3\nhandler: app.handler\n");
         Files.writeString(code.resolve("app.py"), """
                 import mmap, os
-                with open(os.environ["PAGES"], "rb") as f:
+                with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "pages.bin"), "rb") as f:
                     PAGES = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
                 TOTAL = sum(PAGES[i * 4096] for i in range(64))
 
                 def handler(event, context):
                     return PAGES[20 * 4096]
                 """);
-        try (FileChannel channel = FileChannel.open(file); Engine e = Engine.open(EngineConfig.defaults(state))) {
-            channel.map(FileChannel.MapMode.READ_ONLY, 0, bytes.length).load();
+        // The deploy's own instance stays (as in a server) and keeps every page of the file mapped and cached.
+        try (Engine e = Engine.open(EngineConfig.defaults(state).withKeepDeployed(true))) {
             FunctionInfo info = e.deploy(code);
             assertThat(info.snapshot()).as(info.snapshotProblem()).isNotNull();
+            String file = state.resolve("functions/pages/current/code/pages.bin").toRealPath().toString();
             ImageContents image = ImageReader.read(state.resolve("functions/pages/current/snapshot.img")).contents();
             VmaRecord mapping = image.vmas().stream()
-                    .filter(v -> v.kind() == VmaKind.FILE && image.files().get(v.file()).path().equals(file.toString()))
+                    .filter(v -> v.kind() == VmaKind.FILE && image.files().get(v.file()).path().equals(file))
                     .findFirst().orElseThrow();
             long recorded = 0;
             for (WsRange r : image.workingSet().ranges()) {
