@@ -71,7 +71,7 @@ public final class Engine implements AutoCloseable {
         this.config = config;
         this.store = new StateStore(config.stateDir());
         this.runtime = new RuntimeCommand(store.runtimes());
-        this.factory = new InstanceFactory(runtime, InstanceCgroups.detect(), lifeline[0], config.zygotes(),
+        this.factory = new InstanceFactory(runtime, InstanceCgroups.detect(config.stateDir()), lifeline[0], config.zygotes(),
                 config.prefetch());
         this.metrics = new EngineMetrics(functions::values, factory::live);
         for (Deployment d : store.load()) {

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Starts instances, by restoring a deployment's snapshot or by booting its runtime, each in
- * fresh namespaces, in its own memory cgroup, with a new socket as fd 0 and one log pipe as
+ * fresh namespaces, in its own cgroups, with a new socket as fd 0 and one log pipe as
  * fds 1 and 2. Every launcher holds our lifeline: if the engine dies, its instances die too.
  */
 final class InstanceFactory {
@@ -47,8 +47,8 @@ final class InstanceFactory {
     }
 
     Instance restore(Deployment d, Prefetch mode) {
-        long limit = (long) d.manifest().memoryMb() << 20;
-        ZygotePool.Prepared z = zygotes.take(limit);
+        CgroupLimits limits = CgroupLimits.of(d.manifest());
+        ZygotePool.Prepared z = zygotes.take(limits);
         if (z == null) {
             try {
                 return start(d, InvocationPath.RESTORED, mode);
@@ -57,8 +57,8 @@ final class InstanceFactory {
             }
         }
         try {
-            if (z.limit() != limit) {
-                cgroups.setLimit(z.cgroup(), limit);
+            if (!z.limits().equals(limits)) {
+                cgroups.apply(z.cgroup(), z.limits(), limits);
             }
             LaunchedProcess p = z.zygote().restore(d.snapshot(), mode);
             String id = d.name() + "-" + z.id();
@@ -114,7 +114,7 @@ final class InstanceFactory {
 
     private Instance start(Deployment d, InvocationPath path, Prefetch mode) {
         String id = d.name() + "-" + counter.incrementAndGet() + "-" + ProcessHandle.current().pid();
-        return InstanceWiring.start(cgroups, id, (long) d.manifest().memoryMb() << 20, lifelineRead, mode,
+        return InstanceWiring.start(cgroups, id, CgroupLimits.of(d.manifest()), lifelineRead, mode,
                 (options, socket, log, cgroup) -> {
                     LaunchedProcess p = path == InvocationPath.RESTORED
                             ? Launcher.restore(d.snapshot(), options)

@@ -8,7 +8,7 @@ import java.util.Map;
 
 /**
  * What every instance and zygote is started with: a socket as fd 0, a log pipe as fds 1-2, its
- * own memory cgroup and the engine's lifeline. The child's ends are closed once it has them; if
+ * own cgroups and the engine's lifeline. The child's ends are closed once it has them; if
  * the start fails, ours are closed and the cgroup removed.
  */
 final class InstanceWiring {
@@ -19,11 +19,11 @@ final class InstanceWiring {
 
     private InstanceWiring() {}
 
-    static <T> T start(InstanceCgroups cgroups, String id, long memoryLimit, int lifelineRead, Prefetch prefetch,
+    static <T> T start(InstanceCgroups cgroups, String id, CgroupLimits limits, int lifelineRead, Prefetch prefetch,
             Start<T> start) {
         int[] socket = Fds.socketPair();
         int[] log = Fds.pipe();
-        Path cgroup = cgroups.create(id, memoryLimit);
+        Path cgroup = cgroups.create(id, limits);
         try {
             LaunchOptions options = new LaunchOptions(Map.of(0, socket[1], 1, log[1], 2, log[1]), false, cgroups.directories(cgroup),
                     lifelineRead, prefetch);
