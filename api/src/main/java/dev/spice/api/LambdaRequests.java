@@ -65,7 +65,7 @@ final class LambdaRequests {
         }
         Map<String, String> env = environment(Map.of());
         return check(new FunctionManifest(LambdaArns.functionName(name), runtime, handler, env,
-                integer("MemorySize", 128), integer("Timeout", 3), warmup(env), 0, null, null));
+                integer("MemorySize", 128), integer("Timeout", 3), warmup(env), 0, null, null, null, null));
     }
 
     /** UpdateFunctionConfiguration: the current manifest with the fields the request sets. */
@@ -75,7 +75,8 @@ final class LambdaRequests {
         Map<String, String> env = environment(m.env());
         List<JsonNode> warmup = body.has("Environment") ? warmup(env) : m.warmup();
         return check(new FunctionManifest(m.name(), runtime, handler, env, integer("MemorySize", m.memoryMb()),
-                integer("Timeout", m.timeoutS()), warmup, m.maxConcurrency(), m.keepAliveS(), m.network()));
+                integer("Timeout", m.timeoutS()), warmup, m.maxConcurrency(), m.keepAliveS(), m.cpu(), m.ioMbps(),
+                m.network()));
     }
 
     /** Code.ZipFile of CreateFunction, ZipFile of UpdateFunctionCode: base64 in the JSON. */

@@ -3,6 +3,7 @@ package dev.spice.bench;
 import dev.spice.bench.AblationBench.StepResult;
 import dev.spice.bench.FunctionBench.FunctionResult;
 import dev.spice.bench.MemoryBench.MemoryResult;
+import dev.spice.bench.load.LoadCommand;
 import dev.spice.engine.Engine;
 import dev.spice.engine.EngineConfig;
 import java.io.IOException;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code spice bench}: the paper's functions in every mode, one run, one report. */
-@Command(name = "spice bench", mixinStandardHelpOptions = true,
+@Command(name = "spice bench", mixinStandardHelpOptions = true, subcommands = LoadCommand.class,
         description = "Measure functions warm, booted, restored by Spice (page cache hot and dropped) and by CRIU, "
                 + "on this machine, in one run. Writes results.json, results.md and chart.svg. Needs root.")
 public final class BenchMain implements Callable<Integer> {

@@ -72,7 +72,8 @@ public final class Engine implements AutoCloseable {
         this.store = new StateStore(config.stateDir());
         this.runtime = new RuntimeCommand(store.runtimes());
         InstanceSandbox sandbox = config.sandbox() ? InstanceSandbox.create(store.root(), runtime.shimDir()) : null;
-        this.factory = new InstanceFactory(runtime, InstanceCgroups.detect(), sandbox, lifeline[0], config.zygotes(),
+        this.factory = new InstanceFactory(runtime, InstanceCgroups.detect(config.stateDir()), sandbox, lifeline[0],
+                config.zygotes(),
                 config.prefetch());
         this.metrics = new EngineMetrics(functions::values, factory::live);
         for (Deployment d : store.load()) {

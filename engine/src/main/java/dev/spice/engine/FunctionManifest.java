@@ -21,6 +21,9 @@ import java.util.regex.Pattern;
  *
  * @param warmup      events invoked before the snapshot is taken
  * @param keepAliveS  seconds an idle instance is kept; null for the engine's default
+ * @param cpu         cores an instance may use (a CFS quota, e.g. 0.5); null for no quota and a
+ *                    weight that follows memory_mb as on Lambda ({@link CgroupLimits#of})
+ * @param ioMbps      MiB/s an instance may read and write on each disk; null for no limit
  * @param network     "loopback" (the default: a network namespace of its own with only the
  *                    loopback interface) or "host" (the host's network)
  */
@@ -34,6 +37,8 @@ public record FunctionManifest(
         List<JsonNode> warmup,
         @JsonProperty("max_concurrency") int maxConcurrency,
         @JsonProperty("keep_alive_s") Integer keepAliveS,
+        Double cpu,
+        @JsonProperty("io_mbps") Integer ioMbps,
         String network) {
 
     public static final String FILE = "spice.yaml";
@@ -100,6 +105,8 @@ public record FunctionManifest(
         require(timeoutS >= 1 && timeoutS <= 900, where, "'timeout_s' must be between 1 and 900");
         require(maxConcurrency >= 1 && maxConcurrency <= 1000, where, "'max_concurrency' must be between 1 and 1000");
         require(keepAliveS == null || keepAliveS >= 0, where, "'keep_alive_s' must not be negative");
+        require(cpu == null || cpu >= 0.01 && cpu <= 64, where, "'cpu' must be between 0.01 and 64 (cores)");
+        require(ioMbps == null || ioMbps >= 1, where, "'io_mbps' must be at least 1 (MiB/s)");
         require(network.equals(LOOPBACK) || network.equals(HOST), where, "'network' must be loopback or host");
         for (String key : env.keySet()) {
             require(!key.isEmpty() && !key.contains("=") && env.get(key) != null, where,

@@ -4,66 +4,107 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cgroups of each instance, under {@code spice/}: its memory limit and a limit on its
- * processes and threads (a fork bomb fails with EAGAIN inside its own instance). cgroup v2 where
- * the unified hierarchy has the memory controller: one directory with both; else cgroup v1 (as on
- * this machine kind): a directory of the same name in the memory and in the pids hierarchy. An
- * instance is named by its memory cgroup. Without cgroups, instances run without limits (logged).
+ * The cgroups of each instance, under {@code spice/}: its memory limit, a limit on its processes
+ * and threads (a fork bomb fails with EAGAIN inside its own instance), its CPU quota and weight,
+ * and its disk throughput ({@link CgroupLimits}). cgroup v2 where the unified hierarchy has the
+ * memory controller: one directory with every controller it has; else cgroup v1 (as on this
+ * machine): a directory of the same name in the memory hierarchy and in each of the pids, cpu and
+ * blkio hierarchies that is mounted (the launcher joins at most four). An instance is named by its
+ * memory cgroup. A controller that is missing is logged once and its limit not applied.
  */
 final class InstanceCgroups {
     /** Processes and threads an instance may have at once: far above what a runtime starts, far below a bomb. */
     static final int MAX_PIDS = 512;
     private static final Logger LOG = LoggerFactory.getLogger(InstanceCgroups.class);
-    private static final Path V2 = Path.of("/sys/fs/cgroup");
-    private static final Path V1 = Path.of("/sys/fs/cgroup/memory");
-    private static final Path V1_PIDS = Path.of("/sys/fs/cgroup/pids");
+    private static final Path ROOT = Path.of("/sys/fs/cgroup");
+    /** The v1 hierarchies an instance joins besides memory, by controller. */
+    private static final List<String> V1_OTHERS = List.of("pids", "cpu", "blkio");
 
-    private final Path base;
-    private final Path pidsBase;                // v1 only: the pids hierarchy's spice/, or null
+    private final Path base;                    // spice/ of the v2 or the v1 memory hierarchy; null: no cgroups
+    private final Map<String, Path> v1Others;   // v1: controller -> spice/ of its hierarchy, for those mounted
+    private final Set<String> controllers;      // the controllers an instance's limits are written to
     private final boolean v2;
+    private final List<String> ioDevices;       // MAJ:MIN of the disks instances read from
 
-    private InstanceCgroups(Path base, Path pidsBase, boolean v2) {
+    private InstanceCgroups(Path base, Map<String, Path> v1Others, Set<String> controllers, boolean v2,
+            List<String> ioDevices) {
         this.base = base;
-        this.pidsBase = pidsBase;
+        this.v1Others = v1Others;
+        this.controllers = controllers;
         this.v2 = v2;
+        this.ioDevices = ioDevices;
     }
 
-    static InstanceCgroups detect() {
+    /** The cgroups of this machine; io limits apply to the disks that hold {@code stateDir} and /usr. */
+    static InstanceCgroups detect(Path stateDir) {
         try {
-            if (Files.exists(V2.resolve("cgroup.controllers"))
-                    && Files.readString(V2.resolve("cgroup.controllers")).contains("memory")) {
-                String controllers = Files.readString(V2.resolve("cgroup.controllers")).contains("pids")
-                        ? "+memory +pids" : "+memory";
-                Files.writeString(V2.resolve("cgroup.subtree_control"), controllers);
-                Path base = Files.createDirectories(V2.resolve("spice"));
-                Files.writeString(base.resolve("cgroup.subtree_control"), controllers);
-                return new InstanceCgroups(base, null, true).cleaned();
-            }
-            if (Files.exists(V1.resolve("cgroup.procs"))) {
-                Path pids = Files.exists(V1_PIDS.resolve("cgroup.procs")) ? Files.createDirectories(V1_PIDS.resolve("spice"))
-                        : null;
-                if (pids == null) {
-                    LOG.warn("no pids cgroup controller: instances run without a process limit");
+            Path controllersFile = ROOT.resolve("cgroup.controllers");
+            if (Files.exists(controllersFile) && Set.of(Files.readString(controllersFile).strip().split(" ")).contains("memory")) {
+                Set<String> available = Set.of(Files.readString(controllersFile).strip().split(" "));
+                Set<String> used = new LinkedHashSet<>();
+                for (String c : List.of("memory", "pids", "cpu", "io")) {
+                    if (available.contains(c)) {
+                        used.add(c);
+                    }
                 }
-                return new InstanceCgroups(Files.createDirectories(V1.resolve("spice")), pids, false).cleaned();
+                String enable = String.join(" ", used.stream().map(c -> "+" + c).toList());
+                Files.writeString(ROOT.resolve("cgroup.subtree_control"), enable);
+                Path base = Files.createDirectories(ROOT.resolve("spice"));
+                Files.writeString(base.resolve("cgroup.subtree_control"), enable);
+                return new InstanceCgroups(base, Map.of(), used, true, ioDevices(used.contains("io"), stateDir)).cleaned();
+            }
+            if (Files.exists(ROOT.resolve("memory/cgroup.procs"))) {
+                Map<String, Path> others = new LinkedHashMap<>();
+                Set<String> used = new LinkedHashSet<>(List.of("memory"));
+                for (String c : V1_OTHERS) {
+                    if (Files.exists(ROOT.resolve(c).resolve("cgroup.procs"))) {
+                        others.put(c, Files.createDirectories(ROOT.resolve(c).resolve("spice")));
+                        used.add(c);
+                    }
+                }
+                return new InstanceCgroups(Files.createDirectories(ROOT.resolve("memory/spice")), others, used, false,
+                        ioDevices(used.contains("blkio"), stateDir)).cleaned();
             }
         } catch (IOException e) {
             LOG.warn("memory cgroups unavailable ({}): instances run without a memory limit", e.getMessage());
-            return new InstanceCgroups(null, null, false);
+            return new InstanceCgroups(null, Map.of(), Set.of(), false, List.of());
         }
         LOG.warn("no memory cgroup controller: instances run without a memory limit");
-        return new InstanceCgroups(null, null, false);
+        return new InstanceCgroups(null, Map.of(), Set.of(), false, List.of());
     }
 
-    /** Removes the empty cgroups a previous engine left. */
+    /** The disks to throttle, or none (logged) when the machine has no io controller or no such disk. */
+    private static List<String> ioDevices(boolean controller, Path stateDir) {
+        List<String> devices = controller ? BlockDevices.disksOf(List.of(stateDir, Path.of("/usr"))) : List.of();
+        if (devices.isEmpty()) {
+            LOG.warn("io cgroup limits unavailable ({}): io_mbps is not applied",
+                    controller ? "the state directory is not on a block device" : "no io/blkio controller");
+        }
+        return devices;
+    }
+
+    /** Removes the empty cgroups a previous engine left; also warns once of a missing controller. */
     private InstanceCgroups cleaned() throws IOException {
-        for (Path root : pidsBase == null ? List.of(base) : List.of(base, pidsBase)) {
+        for (String c : List.of("pids", "cpu")) {
+            if (!controllers.contains(c)) {
+                LOG.warn("no {} cgroup controller: instances run without {}", c,
+                        c.equals("pids") ? "a process limit" : "a CPU quota or weight");
+            }
+        }
+        List<Path> roots = new ArrayList<>(List.of(base));
+        roots.addAll(v1Others.values());
+        for (Path root : roots) {
             try (Stream<Path> dirs = Files.list(root)) {
                 dirs.filter(Files::isDirectory).forEach(d -> d.toFile().delete());
             }
@@ -76,31 +117,32 @@ final class InstanceCgroups {
         if (cgroup == null) {
             return List.of();
         }
-        return pidsBase == null ? List.of(cgroup) : List.of(cgroup, pidsBase.resolve(cgroup.getFileName()));
+        List<Path> dirs = new ArrayList<>(List.of(cgroup));
+        v1Others.values().forEach(root -> dirs.add(root.resolve(cgroup.getFileName())));
+        return dirs;
     }
 
     boolean enabled() {
         return base != null;
     }
 
-    /** A new cgroup limited to {@code limitBytes}, or null when cgroups are unavailable. */
-    Path create(String name, long limitBytes) {
+    /** A new cgroup with {@code limits}, or null when cgroups are unavailable. */
+    Path create(String name, CgroupLimits limits) {
         if (base == null) {
             return null;
         }
         Path dir = base.resolve(name);
         try {
-            Files.createDirectory(dir);
-            setLimit(dir, limitBytes);
+            for (Path d : directories(dir)) {
+                Files.createDirectory(d);
+            }
             if (v2) {
                 Files.writeString(dir.resolve("memory.swap.max"), "0");
-                if (Files.exists(dir.resolve("pids.max"))) {
-                    Files.writeString(dir.resolve("pids.max"), Integer.toString(MAX_PIDS));
-                }
-            } else if (pidsBase != null) {
-                Path pids = Files.createDirectory(pidsBase.resolve(name));
-                Files.writeString(pids.resolve("pids.max"), Integer.toString(MAX_PIDS));
             }
+            if (controllers.contains("pids")) {
+                Files.writeString(in("pids", dir).resolve("pids.max"), Integer.toString(MAX_PIDS));
+            }
+            write(dir, null, limits);
             return dir;
         } catch (IOException e) {
             remove(dir);                        // what was made of it
@@ -108,16 +150,63 @@ final class InstanceCgroups {
         }
     }
 
-    /** Changes the limit of an existing cgroup (of a zygote, when it becomes an instance). */
-    void setLimit(Path cgroup, long limitBytes) {
+    /**
+     * Writes the limits that differ from {@code old} (every one if null): a zygote's cgroups are
+     * prepared ahead with guessed limits, and a restore only rewrites what its function changes.
+     */
+    void apply(Path cgroup, CgroupLimits old, CgroupLimits limits) {
         if (cgroup == null) {
             return;
         }
         try {
-            Files.writeString(cgroup.resolve(v2 ? "memory.max" : "memory.limit_in_bytes"), Long.toString(limitBytes));
+            write(cgroup, old, limits);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot set the memory limit of " + cgroup, e);
+            throw new UncheckedIOException("cannot set the limits of " + cgroup, e);
         }
+    }
+
+    private void write(Path cgroup, CgroupLimits old, CgroupLimits limits) throws IOException {
+        if (old == null || old.memoryBytes() != limits.memoryBytes()) {
+            Files.writeString(cgroup.resolve(v2 ? "memory.max" : "memory.limit_in_bytes"), Long.toString(limits.memoryBytes()));
+        }
+        if (controllers.contains("cpu") && (old == null || old.cpuQuotaUs() != limits.cpuQuotaUs()
+                || old.cpuShares() != limits.cpuShares())) {
+            writeCpu(in("cpu", cgroup), limits);
+        }
+        if (!ioDevices.isEmpty() && (old == null ? limits.ioBytesPerSecond() > 0
+                : old.ioBytesPerSecond() != limits.ioBytesPerSecond())) {
+            writeIo(in(v2 ? "io" : "blkio", cgroup), limits.ioBytesPerSecond());
+        }
+    }
+
+    private void writeCpu(Path dir, CgroupLimits limits) throws IOException {
+        String quota = limits.cpuQuotaUs() < 0 ? (v2 ? "max" : "-1") : Long.toString(limits.cpuQuotaUs());
+        if (v2) {
+            Files.writeString(dir.resolve("cpu.max"), quota + " " + CgroupLimits.CPU_PERIOD_US);
+            Files.writeString(dir.resolve("cpu.weight"), Integer.toString(limits.cpuWeight()));
+        } else {
+            Files.writeString(dir.resolve("cpu.cfs_period_us"), Long.toString(CgroupLimits.CPU_PERIOD_US));
+            Files.writeString(dir.resolve("cpu.cfs_quota_us"), quota);
+            Files.writeString(dir.resolve("cpu.shares"), Integer.toString(limits.cpuShares()));
+        }
+    }
+
+    /** 0 removes the limit (v1: a rule of 0 is deleted; v2: max). */
+    private void writeIo(Path dir, long bytesPerSecond) throws IOException {
+        for (String device : ioDevices) {
+            if (v2) {
+                String rate = bytesPerSecond == 0 ? "max" : Long.toString(bytesPerSecond);
+                Files.writeString(dir.resolve("io.max"), device + " rbps=" + rate + " wbps=" + rate);
+            } else {
+                Files.writeString(dir.resolve("blkio.throttle.read_bps_device"), device + " " + bytesPerSecond);
+                Files.writeString(dir.resolve("blkio.throttle.write_bps_device"), device + " " + bytesPerSecond);
+            }
+        }
+    }
+
+    /** The instance's directory for {@code controller}: the one v2 directory, or its twin in that v1 hierarchy. */
+    private Path in(String controller, Path cgroup) {
+        return v2 || controller.equals("memory") ? cgroup : v1Others.get(controller).resolve(cgroup.getFileName());
     }
 
     /** Bytes charged to the cgroup now; 0 if unknown. */

@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Starts instances, by restoring a deployment's snapshot or by booting its runtime, each in
- * fresh namespaces and its sandbox ({@link InstanceSandbox}), in its own cgroups, with a new socket as fd 0 and one log pipe as
- * fds 1 and 2. Every launcher holds our lifeline: if the engine dies, its instances die too.
+ * fresh namespaces and its sandbox ({@link InstanceSandbox}), in its own cgroups, with a new
+ * socket as fd 0 and one log pipe as fds 1 and 2. Every launcher holds our lifeline: if the engine dies, its instances die too.
  */
 final class InstanceFactory {
     /** How long a booted runtime may take to import the handler. */
@@ -52,9 +52,9 @@ final class InstanceFactory {
     }
 
     Instance restore(Deployment d, Prefetch mode) {
-        long limit = (long) d.manifest().memoryMb() << 20;
+        CgroupLimits limits = CgroupLimits.of(d.manifest());
         // The zygotes have a network namespace of their own; a function on the host's network restores without one.
-        ZygotePool.Prepared z = d.manifest().hostNetwork() && sandbox != null ? null : zygotes.take(limit);
+        ZygotePool.Prepared z = d.manifest().hostNetwork() && sandbox != null ? null : zygotes.take(limits);
         if (z == null) {
             try {
                 return start(d, InvocationPath.RESTORED, mode);
@@ -63,8 +63,8 @@ final class InstanceFactory {
             }
         }
         try {
-            if (z.limit() != limit) {
-                cgroups.setLimit(z.cgroup(), limit);
+            if (!z.limits().equals(limits)) {
+                cgroups.apply(z.cgroup(), z.limits(), limits);
             }
             LaunchedProcess p = z.zygote().restore(d.snapshot(), mode,
                     sandbox == null ? List.of() : InstanceSandbox.own(d));
@@ -121,7 +121,7 @@ final class InstanceFactory {
 
     private Instance start(Deployment d, InvocationPath path, Prefetch mode) {
         String id = d.name() + "-" + counter.incrementAndGet() + "-" + ProcessHandle.current().pid();
-        return InstanceWiring.start(cgroups, id, (long) d.manifest().memoryMb() << 20, lifelineRead, mode,
+        return InstanceWiring.start(cgroups, id, CgroupLimits.of(d.manifest()), lifelineRead, mode,
                 sandbox == null ? null : sandbox.of(d), (options, socket, log, cgroup) -> {
                     LaunchedProcess p = path == InvocationPath.RESTORED
                             ? Launcher.restore(d.snapshot(), options)

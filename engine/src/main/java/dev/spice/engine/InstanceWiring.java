@@ -20,11 +20,11 @@ final class InstanceWiring {
 
     private InstanceWiring() {}
 
-    static <T> T start(InstanceCgroups cgroups, String id, long memoryLimit, int lifelineRead, Prefetch prefetch,
+    static <T> T start(InstanceCgroups cgroups, String id, CgroupLimits limits, int lifelineRead, Prefetch prefetch,
             Sandbox sandbox, Start<T> start) {
         int[] socket = Fds.socketPair();
         int[] log = Fds.pipe();
-        Path cgroup = cgroups.create(id, memoryLimit);
+        Path cgroup = cgroups.create(id, limits);
         try {
             LaunchOptions options = new LaunchOptions(Map.of(0, socket[1], 1, log[1], 2, log[1]), false, cgroups.directories(cgroup),
                     lifelineRead, prefetch, sandbox);

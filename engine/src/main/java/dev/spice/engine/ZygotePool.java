@@ -18,16 +18,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A few zygotes kept ready in the background (see {@link Zygote}), each with its socket, log pipe
- * and memory cgroup: a restore takes one instead of spawning a launcher, creating namespaces and
+ * and cgroups: a restore takes one instead of spawning a launcher, creating namespaces and
  * moving into a cgroup on the invocation's path. Refilled after every take.
  */
 final class ZygotePool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ZygotePool.class);
     /**
      * A zygote, our end of its socket, the drain of its log pipe (which owns that pipe), its
-     * memory cgroup and that cgroup's limit.
+     * cgroup and that cgroup's limits.
      */
-    record Prepared(String id, Zygote zygote, int socket, LogDrain log, Path cgroup, long limit) {}
+    record Prepared(String id, Zygote zygote, int socket, LogDrain log, Path cgroup, CgroupLimits limits) {}
 
     private final int target;
     private final InstanceCgroups cgroups;
@@ -37,8 +37,8 @@ final class ZygotePool implements AutoCloseable {
     private final ExecutorService filler = Executors.newSingleThreadExecutor(
             r -> Thread.ofPlatform().daemon().name("spice-zygotes").unstarted(r));
     private final AtomicLong counter = new AtomicLong();
-    /** The limit new zygotes get: the last one asked for, so that a take rarely has to change it. */
-    private volatile long limit = 128L << 20;
+    /** The limits new zygotes get: the last ones asked for, so that a take rarely has to change them. */
+    private volatile CgroupLimits limits = CgroupLimits.initial();
     private volatile boolean closed;
 
     /** {@code sandbox}: what every function's sandbox shares (null for none); a zygote prepares it ahead. */
@@ -51,12 +51,12 @@ final class ZygotePool implements AutoCloseable {
     }
 
     /**
-     * A ready zygote, or null if none is ready yet; later ones get the memory limit {@code wanted}.
+     * A ready zygote, or null if none is ready yet; later ones get the limits {@code wanted}.
      * The caller calls {@link #refill} once its restore is done: preparing the next zygote while
      * it runs would take CPU from it.
      */
-    Prepared take(long wanted) {
-        limit = wanted;
+    Prepared take(CgroupLimits wanted) {
+        limits = wanted;
         return ready.poll();
     }
 
@@ -79,12 +79,12 @@ final class ZygotePool implements AutoCloseable {
 
     private Prepared prepare() {
         String id = "zygote-" + counter.incrementAndGet() + "-" + ProcessHandle.current().pid();
-        long cgroupLimit = limit;
-        return InstanceWiring.start(cgroups, id, cgroupLimit, lifelineRead, Prefetch.NONE, sandbox,
+        CgroupLimits cgroupLimits = limits;
+        return InstanceWiring.start(cgroups, id, cgroupLimits, lifelineRead, Prefetch.NONE, sandbox,
                 (options, socket, log, cgroup) -> {
                     Zygote z = Launcher.zygote(options);
                     // Started now, not on the restore's path: a thread start costs a few hundred microseconds.
-                    return new Prepared(id, z, socket, LogDrain.start(FdStreams.input(log), id), cgroup, cgroupLimit);
+                    return new Prepared(id, z, socket, LogDrain.start(FdStreams.input(log), id), cgroup, cgroupLimits);
                 });
     }
 

@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -256,6 +257,58 @@ class EngineTest {
         assertThat(json(booted).get("no_new_privs").asText()).as("booted: no new privileges").isEqualTo("1");
         InvocationResult hello = e.invoke("hello", bytes("{\"name\":\"after\"}"), InvokeOptions.DEFAULT);
         assertThat(json(hello).get("message").asText()).isEqualTo("Hello, after!");
+    }
+
+    @Test
+    void aCpuQuotaHoldsAnInstanceToItsShareAndItsCgroupsGoWhenItEnds() throws Exception {
+        boolean v2 = Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers"))
+                && Files.readString(Path.of("/sys/fs/cgroup/cgroup.controllers")).contains("cpu");
+        Path cpuRoot = Path.of(v2 ? "/sys/fs/cgroup/spice" : "/sys/fs/cgroup/cpu/spice");
+        assumeTrue(v2 || Files.exists(Path.of("/sys/fs/cgroup/cpu/cgroup.procs")), "no cpu controller");
+        Engine e = engine();
+        e.deploy(function("spinner"));                 // cpu: 0.2
+        InvocationResult r = e.invoke("spinner", bytes("{\"seconds\":1.5}"), InvokeOptions.DEFAULT);
+        assertThat(r.errorType()).as(new String(r.payload(), StandardCharsets.UTF_8)).isNull();
+        // Unlimited, a spinning process gets well over half a core even on this busy 2-core machine.
+        assertThat(json(r).get("share").asDouble()).as("share of a core while spinning").isLessThan(0.3);
+
+        List<String> throttled = new ArrayList<>();    // (the zygote prepared next has the quota too, unused)
+        try (var dirs = Files.list(cpuRoot)) {
+            for (Path d : dirs.filter(Files::isDirectory).toList()) {
+                String quota = Files.readString(d.resolve(v2 ? "cpu.max" : "cpu.cfs_quota_us")).strip();
+                if (quota.equals(v2 ? "20000 100000" : "20000")
+                        && Pattern.compile("nr_throttled [1-9]").matcher(Files.readString(d.resolve("cpu.stat"))).find()) {
+                    throttled.add(d.getFileName().toString());
+                }
+            }
+        }
+        assertThat(throttled).as("the cgroup of the idle instance, which the kernel throttled").hasSize(1);
+        Path io = v2 ? cpuRoot.resolve(throttled.getFirst()).resolve("io.max")
+                : Path.of("/sys/fs/cgroup/blkio/spice", throttled.getFirst(), "blkio.throttle.read_bps_device");
+        if (Files.exists(io.getParent())) {                 // io_mbps: 50 on the disk of the state directory
+            assertThat(Files.readString(io)).contains(v2 ? "rbps=" + (50 << 20) : " " + (50 << 20));
+        }
+        e.evictAllIdle();
+        assertThat(instanceCgroupDirs()).as("its cgroups in every hierarchy, once it ended")
+                .noneMatch(d -> d.getFileName().toString().equals(throttled.getFirst()));
+        e.close();
+        engines.remove(e);
+        assertThat(instanceCgroupDirs()).as("cgroups of this engine's instances and zygotes after it closed")
+                .noneMatch(d -> d.getFileName().toString().endsWith("-" + ProcessHandle.current().pid()));
+    }
+
+    /** Every directory under spice/ of every cgroup hierarchy (v1) or of the unified one (v2). */
+    private static List<Path> instanceCgroupDirs() throws IOException {
+        List<Path> found = new ArrayList<>();
+        for (String root : List.of("", "memory", "pids", "cpu", "blkio")) {
+            Path spice = Path.of("/sys/fs/cgroup", root, "spice");
+            if (Files.isDirectory(spice)) {
+                try (var dirs = Files.list(spice)) {
+                    dirs.filter(Files::isDirectory).forEach(found::add);
+                }
+            }
+        }
+        return found;
     }
 
     @Test

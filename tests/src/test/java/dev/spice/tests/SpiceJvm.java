@@ -11,11 +11,15 @@ import java.util.List;
 final class SpiceJvm {
     private SpiceJvm() {}
 
-    static TestProcess start(String... args) {
-        List<String> argv = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    /** The command that runs spice, to which its arguments are appended. */
+    static List<String> command() {
+        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), "dev.spice.cli.Main"));
+                "-cp", System.getProperty("java.class.path"), "dev.spice.cli.Main");
+    }
+
+    static TestProcess start(String... args) {
+        List<String> argv = new ArrayList<>(command());
         argv.addAll(List.of(args));
         return TestProcess.start(argv, TestPrograms.environment("HOME", System.getProperty("java.io.tmpdir")));
     }
