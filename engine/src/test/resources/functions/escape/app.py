@@ -95,6 +95,19 @@ def processes():
     return {"ok": True, "processes": sorted(seen)}
 
 
+def linger(seconds):
+    """Leaves a detached grandchild behind that runs forever, then outlives the timeout itself."""
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            while True:
+                time.sleep(0.05)
+        os._exit(0)
+    os.wait()
+    time.sleep(seconds)
+    return {"ok": True}
+
+
 def identity():
     status = {}
     with open("/proc/self/status") as f:
@@ -141,9 +154,8 @@ def handler(event, context):
         return call(libc.syscall(313, os.open("/dev/null", os.O_RDONLY), b"", 0))   # finit_module
     if probe == "chroot":
         return call(libc.chroot(b"/tmp"))
-    if probe == "sleep":
-        time.sleep(event["seconds"])
-        return {"ok": True}
+    if probe == "linger":
+        return linger(event["seconds"])
     if probe == "identity":
         return identity()
     return {"ok": False, "error": "unknown probe"}

@@ -13,6 +13,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -143,15 +144,34 @@ class SandboxTest {
             assertThat(error(both(connect))).isEqualTo("ECONNREFUSED");
             assertThat(accepted(host)).isFalse();
 
-            Path src = function("escape");
-            Files.writeString(code.resolve("app.py"), Files.readString(src.resolve("app.py")));
-            Files.writeString(code.resolve("spice.yaml"), Files.readString(src.resolve("spice.yaml"))
-                    .replace("name: escape", "name: networked") + "network: host\n");
-            engine.deploy(code);
+            engine.deploy(copyOfEscape(code, "networked", "network: host\n"));
             InvocationResult r = engine.invoke("networked", bytes(connect), RESTORED);
             assertThat(json(r).get("ok").asBoolean()).as(json(r).toString()).isTrue();
             assertThat(accepted(host)).isTrue();
         }
+    }
+
+    @Test
+    void nothingItStartedOutlivesItsTimeout(@TempDir Path code) throws Exception {
+        Path lingerer = copyOfEscape(code, "lingerer", "");
+        engine.deploy(lingerer);
+        InvocationResult r = engine.invoke("lingerer", bytes("{\"probe\":\"linger\",\"seconds\":30}"), RESTORED);
+        assertThat(r.errorType()).isEqualTo("Sandbox.Timedout");
+        String marker = state.resolve("functions/lingerer").toString();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!processesWith(marker).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(processesWith(marker)).as("the instance and its detached grandchild are gone").isEmpty();
+    }
+
+    /** A copy of the escape function under another name, with {@code extra} lines in its manifest. */
+    private static Path copyOfEscape(Path dir, String name, String extra) throws IOException {
+        Path src = function("escape");
+        Files.writeString(dir.resolve("app.py"), Files.readString(src.resolve("app.py")));
+        Files.writeString(dir.resolve("spice.yaml"), Files.readString(src.resolve("spice.yaml"))
+                .replace("name: escape", "name: " + name) + extra);
+        return dir;
     }
 
     private static boolean accepted(ServerSocket server) throws IOException {
@@ -165,19 +185,24 @@ class SandboxTest {
 
     /** The host PID of a live instance of hello (started by the test's last invocation). */
     private long helloInstancePid() throws IOException {
-        String marker = state.resolve("functions/hello").toString();
+        return processesWith(state.resolve("functions/hello").toString()).stream().findFirst()
+                .orElseThrow(() -> new AssertionError("no instance of hello is running"));
+    }
+
+    /** Host PIDs of the processes whose command line contains {@code marker}. */
+    private static List<Long> processesWith(String marker) throws IOException {
+        List<Long> found = new ArrayList<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             for (Path p : procs.filter(p -> p.getFileName().toString().matches("[0-9]+")).toList()) {
                 try {
-                    String cmdline = Files.readString(p.resolve("cmdline")).replace('\0', ' ');
-                    if (cmdline.contains("python3") && cmdline.contains(marker)) {
-                        return Long.parseLong(p.getFileName().toString());
+                    if (Files.readString(p.resolve("cmdline")).replace('\0', ' ').contains(marker)) {
+                        found.add(Long.parseLong(p.getFileName().toString()));
                     }
                 } catch (IOException gone) {
                     // ended meanwhile
                 }
             }
         }
-        throw new AssertionError("no instance of hello is running");
+        return found;
     }
 }
