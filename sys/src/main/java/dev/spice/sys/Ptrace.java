@@ -124,8 +124,9 @@ public final class Ptrace {
     }
 
     /**
-     * The tracee's seccomp filter number {@code index} (0 is the most recently installed) as the
-     * bytes of its {@code struct sock_filter} array; null past the oldest filter (ENOENT).
+     * The tracee's seccomp filter number {@code index} as the bytes of its {@code struct sock_filter}
+     * array; null past the last (ENOENT). Index 0 is the oldest filter, whatever ptrace(2) says: the
+     * kernel's get_nth_filter counts back from the newest by (count - index), as measured on 6.18.
      */
     public static byte[] seccompFilter(int pid, int index) {
         long count = Syscall.raw(Nr.PTRACE, SECCOMP_GET_FILTER, pid, index, 0, 0, 0);
