@@ -68,7 +68,8 @@ public final class Capturer {
     private static Result captureStopped(TraceeSession session, Path image, long started) {
         int pid = session.pid();
         ProcStatus status = ProcStatus.read(pid);
-        List<SeccompFilter> seccomp = session.seccompFilters();
+        // Seccomp 2: filter mode (1, strict, was refused); ptrace has no filters to show otherwise (EINVAL).
+        List<SeccompFilter> seccomp = status.number("Seccomp") == 2 ? session.seccompFilters() : List.of();
         List<Mapping> beforeInjection = Smaps.read(pid);
         session.useSyscallGadget(vdsoSyscall(pid, beforeInjection));
         Injected injected = readInjectedState(session, status);

@@ -12,11 +12,16 @@ import dev.spice.image.ImageReader;
 import dev.spice.restore.RestoreFailedException;
 import dev.spice.sys.proc.ProcFiles;
 import dev.spice.sys.proc.ProcStatus;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.RandomAccessFile;
 import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,6 +60,11 @@ class SeccompTest {
         assertThat(c.seccomp()).as("oldest first: the getppid filter, installed with FLAG_LOG").hasSize(2);
         assertThat(c.seccomp().get(0).flags()).isEqualTo(ImageFormat.SECCOMP_FLAG_LOG);
         assertThat(c.seccomp().get(1).flags()).isZero();
+        StringWriter inspected = new StringWriter();
+        Main.run(new String[] {"inspect", "--image", image.toString()}, new PrintWriter(inspected, true),
+                new PrintWriter(new StringWriter(), true));
+        assertThat(inspected.toString()).contains("seccomp   filter 1 of 2 (oldest first): 4 instructions, logged\n")
+                .contains("seccomp   filter 2 of 2 (oldest first): 4 instructions\n");
 
         try (Restored restored = Restored.restore(image)) {
             assertThat(ask(restored.stdio)).isEqualTo(BOTH_DENIED);
@@ -102,6 +112,29 @@ class SeccompTest {
             assertThat(p.alive()).isTrue();
         }
         assertThat(dir.resolve("x.img")).doesNotExist();
+    }
+
+    @Test
+    void versionOneImagesStillRestore() throws IOException {
+        Path image = dir.resolve("v1.img");
+        try (TestProcess p = Obstacle.start("plain")) {
+            Capturer.capture(p.pid, image, false);
+        }
+        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+            byte[] header = new byte[ImageFormat.HEADER_SIZE];
+            f.readFully(header);
+            ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 1);
+            CRC32C crc = new CRC32C();
+            crc.update(header, 0, ImageFormat.HEADER_CRC_OFFSET);
+            h.putInt(ImageFormat.HEADER_CRC_OFFSET, (int) crc.getValue());
+            f.seek(0);
+            f.write(header);
+        }
+        assertThat(ImageReader.read(image).header().version()).isEqualTo(1);
+        try (Restored restored = Restored.restore(image)) {
+            restored.stdout().awaitPrefix("tick ", TIMEOUT);
+            assertThat(ProcStatus.read(restored.process.pid()).number("Seccomp")).isZero();
+        }
     }
 
     /** The program enters strict mode just after it said "ready". */
