@@ -72,7 +72,7 @@ static void load_metadata(const char *path)
     for (int i = 0; i < 8; i++)
         if (h.magic[i] != IMG_MAGIC[i])
             die("image", "has no Spice magic", 0);
-    if (h.version != IMG_VERSION || h.header_size != IMG_HEADER_SIZE)
+    if (h.version < IMG_OLDEST_VERSION || h.version > IMG_VERSION || h.header_size != IMG_HEADER_SIZE)
         die("image", "has an unsupported version", 0);
     uint64_t meta_end = h.metadata_offset + h.metadata_size;
     if (h.metadata_offset != PAGE || meta_end > h.data_offset || h.data_offset % PAGE ||
@@ -110,6 +110,12 @@ static void load_metadata(const char *path)
         case IMG_SEC_GROUPS: groups = payload; group_count = s->length / 4; break;
         case IMG_SEC_WORKSET: ws = payload; ws_count = n; break;
         case IMG_SEC_WS_DATA: ws_data = s->length >= sizeof *ws_data ? payload : 0; break;
+        case IMG_SEC_SECCOMP:                  /* an unknown optional section in version 1 */
+            if (h.version >= 2) {
+                seccomp = payload;
+                seccomp_len = s->length;
+            }
+            break;
         default: break;                        /* optional sections of later writers */
         }
         p = (const char *)payload + ((s->length + 7) & ~7ul);
@@ -144,6 +150,7 @@ static void load_metadata(const char *path)
         die("image", "has a working set outside its data", 0);
     if (proc->exe_file >= file_count)
         die("image", "has no executable file", 0);
+    check_seccomp_filters();
 }
 
 /*

@@ -1,5 +1,5 @@
 /*
- * The Spice image format, version 1, as the restorer reads it.
+ * The Spice image format, version 2, as the restorer reads it (version 1 too: no seccomp filters).
  * docs/image-format.md is the specification; this header and
  * image/src/main/java/dev/spice/image/ImageFormat.java mirror it field by field.
  * All integers are little-endian; every struct is naturally aligned and padded to 8 bytes.
@@ -10,7 +10,8 @@
 #include <stdint.h>
 
 #define IMG_MAGIC        "SPICEIMG"
-#define IMG_VERSION      1u
+#define IMG_VERSION      2u
+#define IMG_OLDEST_VERSION 1u   /* version 1: version 2 without the SECCOMP section */
 #define IMG_PAGE_SIZE    4096u
 #define IMG_HEADER_SIZE  128u
 
@@ -53,6 +54,7 @@ enum {
     IMG_SEC_GROUPS     = 11,    /* uint32_t[] supplementary groups */
     IMG_SEC_WORKSET    = 12,    /* optional: struct img_ws_range[], written ranges first */
     IMG_SEC_WS_DATA    = 13,    /* optional: one struct img_ws_data */
+    IMG_SEC_SECCOMP    = 14,    /* version 2, optional: struct img_seccomp_filter + insns, oldest first */
 };
 
 #define IMG_NONE 0xffffffffu    /* "no file" / "no string" */
@@ -164,6 +166,15 @@ struct img_ws_range {
 /* Where the working set's stored pages lie in the image: one contiguous range. */
 struct img_ws_data { uint64_t offset, bytes; };
 
+/* A seccomp filter: this header, then insn_count struct sock_filter (8 bytes each). */
+#define IMG_SECCOMP_MAX_INSNS   4096u   /* BPF_MAXINSNS */
+#define IMG_SECCOMP_MAX_PATH    32768u  /* MAX_INSNS_PER_PATH: all filters, 4 more for each */
+#define IMG_SECCOMP_FLAGS       6u      /* SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW */
+struct img_seccomp_filter {
+    uint32_t flags;             /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+    uint32_t insn_count;        /* 1..IMG_SECCOMP_MAX_INSNS */
+};
+
 struct img_sigaction { uint64_t handler, flags, restorer, mask; };
 struct img_rlimit { uint64_t cur, max; };
 
@@ -181,5 +192,6 @@ _Static_assert(sizeof(struct img_fd) == 24, "img_fd layout");
 _Static_assert(sizeof(struct img_sigaction) == 32, "img_sigaction layout");
 _Static_assert(sizeof(struct img_ws_range) == 24, "img_ws_range layout");
 _Static_assert(sizeof(struct img_ws_data) == 16, "img_ws_data layout");
+_Static_assert(sizeof(struct img_seccomp_filter) == 8, "img_seccomp_filter layout");
 
 #endif

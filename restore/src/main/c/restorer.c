@@ -56,6 +56,8 @@ uint64_t vma_count, run_count, file_count, fd_count, strings_len, auxv_len, grou
 const struct img_ws_range *ws;     /* the working set, if the image has one */
 const struct img_ws_data *ws_data;
 uint64_t ws_count;
+const struct img_seccomp_filter *seccomp;
+uint64_t seccomp_len;
 int prefetch_mode = PREFETCH_FULL;
 int working_set_cached;              /* a hot restore: see check_working_set_cached() */
 int file_fds[MAX_FILES];
@@ -120,6 +122,7 @@ __attribute__((noreturn)) void restore(void)
     restore_thread_state(t);
     restore_credentials();
     t_state = now_ns();
+    restore_seccomp();                          /* from here on every call goes through the filters */
     report_ok();
     sys1(__NR_close, status_fd);
     sys1(__NR_close, image_fd);
@@ -151,6 +154,8 @@ static __attribute__((noreturn)) void exec_child(void)
     sys1(__NR_close, hostproc_fd);
     sandbox_drop_to_user();
     check(sys1(__NR_chdir, exec_dir), "chdir", exec_dir);
+    if (sandbox.on)
+        install_default_filter();               /* part of the sandbox; inherited across execve */
     long r = sys3(__NR_execve, exec_argv[0], exec_argv, exec_envp);
     die("exec", exec_argv[0], r);
 }

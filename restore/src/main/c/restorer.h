@@ -42,6 +42,8 @@ extern uint64_t vma_count, run_count, file_count, fd_count, strings_len, auxv_le
 extern const struct img_ws_range *ws;     /* the working set, if the image has one */
 extern const struct img_ws_data *ws_data;
 extern uint64_t ws_count;
+extern const struct img_seccomp_filter *seccomp;  /* the filters, oldest first, if any */
+extern uint64_t seccomp_len;              /* bytes of the SECCOMP section */
 enum { PREFETCH_NONE, PREFETCH_READ, PREFETCH_FULL, PREFETCH_RECORD };
 extern int prefetch_mode;
 extern int working_set_cached;            /* a hot restore: see check_working_set_cached() */
@@ -92,6 +94,11 @@ void restore_process_state(void);
 void restore_credentials(void);
 void restore_rlimits(void);
 void restore_thread_state(const struct img_thread *t);
+
+/* seccomp.c: seccomp filters */
+void check_seccomp_filters(void);
+void restore_seccomp(void);
+void install_default_filter(void);
 
 /* sigframe.c: the last step */
 __attribute__((noreturn)) void final_jump(const struct img_thread *t);

@@ -8,6 +8,7 @@ import dev.spice.image.Records.Itimer;
 import dev.spice.image.Records.MmLayout;
 import dev.spice.image.Records.ProcessRecord;
 import dev.spice.image.Records.Rlimit;
+import dev.spice.image.Records.SeccompFilter;
 import dev.spice.image.Records.Sigaction;
 import dev.spice.image.Records.ThreadRecord;
 import dev.spice.sys.Nr;
@@ -67,6 +68,8 @@ public final class Capturer {
     private static Result captureStopped(TraceeSession session, Path image, long started) {
         int pid = session.pid();
         ProcStatus status = ProcStatus.read(pid);
+        // Seccomp 2: filter mode (1, strict, was refused); ptrace has no filters to show otherwise (EINVAL).
+        List<SeccompFilter> seccomp = status.number("Seccomp") == 2 ? session.seccompFilters() : List.of();
         List<Mapping> beforeInjection = Smaps.read(pid);
         session.useSyscallGadget(vdsoSyscall(pid, beforeInjection));
         Injected injected = readInjectedState(session, status);
@@ -90,7 +93,7 @@ public final class Capturer {
             long gadget = SigreturnGadget.find(pid, injected.sigactions, plan, memory);
             ProcessRecord process = processRecord(pid, status, stat, cwd, exe, injected, gadget);
             writer.commit(new ImageContents(process, List.of(thread), memory.vmas(), memory.runs(), files.records(),
-                    fds, auxv(pid), injected.sigactions, rlimits(pid), groups(pid, status)));
+                    fds, auxv(pid), injected.sigactions, rlimits(pid), groups(pid, status), seccomp));
         }
         long bytes;
         try {

@@ -48,8 +48,9 @@ final class Obstacles {
                     "process %d has pending signals (thread 0x%x, process 0x%x); they would be lost", pid,
                     status.hex("SigPnd"), status.hex("ShdPnd")));
         }
-        if (status.number("Seccomp") != 0) {
-            throw new CaptureRefusedException("process " + pid + " runs under a seccomp filter, which is not supported");
+        if (status.number("Seccomp") == 1) {
+            throw new CaptureRefusedException("process " + pid + " runs in strict seccomp mode (only read, write, "
+                    + "_exit and sigreturn), which cannot be restored");
         }
         if (!ProcFiles.read(pid, "timers").isBlank()) {
             throw new CaptureRefusedException("process " + pid + " has POSIX timers (timer_create), "

@@ -1,13 +1,17 @@
 package dev.spice.capture;
 
+import dev.spice.image.Records.SeccompFilter;
 import dev.spice.sys.ErrnoException;
 import dev.spice.sys.Errno;
 import dev.spice.sys.Nr;
 import dev.spice.sys.Processes;
 import dev.spice.sys.ProcessMemory;
 import dev.spice.sys.Ptrace;
+import dev.spice.sys.SeccompProgram;
 import dev.spice.sys.TracerThread;
 import dev.spice.sys.UserRegs;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A process held still under ptrace while it is captured. Attaches with PTRACE_SEIZE and stops
@@ -28,6 +32,7 @@ final class TraceeSession implements AutoCloseable {
     private final TracerThread tracer;
     private UserRegs original;
     private long syscallGadget;
+    private List<SeccompProgram> filters = List.of();
     private long scratch;
     private boolean attached;
     private boolean registersChanged;
@@ -99,6 +104,34 @@ final class TraceeSession implements AutoCloseable {
         return tracer.call(() -> Ptrace.rseqConfiguration(pid));
     }
 
+    /**
+     * The process's seccomp filters, oldest first, read once; from then on every injected call is
+     * first run through them here, because the kernel runs it through them in the process too.
+     */
+    List<SeccompFilter> seccompFilters() {
+        List<SeccompFilter> found = tracer.call(() -> {
+            List<SeccompFilter> oldestFirst = new ArrayList<>();
+            for (int i = 0; ; i++) {
+                byte[] program = Ptrace.seccompFilter(pid, i);
+                if (program == null) {
+                    return oldestFirst;
+                }
+                oldestFirst.add(new SeccompFilter((int) Ptrace.seccompFilterFlags(pid, i), program));
+            }
+        });
+        List<SeccompProgram> programs = new ArrayList<>();
+        for (SeccompFilter f : found) {
+            SeccompProgram program = new SeccompProgram(f.program());
+            if (program.mayNotifyUser()) {
+                throw new CaptureRefusedException("process " + pid + " has a seccomp filter that hands calls to a "
+                        + "user-space supervisor (SECCOMP_RET_USER_NOTIF), which cannot be restored");
+            }
+            programs.add(program);
+        }
+        filters = programs;
+        return found;
+    }
+
     /** The address of a {@code syscall} instruction in the tracee's vDSO, found once. */
     void useSyscallGadget(long address) {
         this.syscallGadget = address;
@@ -108,6 +141,14 @@ final class TraceeSession implements AutoCloseable {
     long inject(long nr, long... args) {
         if (syscallGadget == 0) {
             throw new IllegalStateException("no syscall instruction to inject with");
+        }
+        for (SeccompProgram filter : filters) {     // a denied call would fail, trap or kill it
+            int ret = filter.evaluate((int) nr, syscallGadget + 2, args);
+            if (!SeccompProgram.allows(ret)) {
+                throw new CaptureRefusedException("process " + pid + " has a seccomp filter that answers system call "
+                        + nr + " with " + SeccompProgram.describe(ret) + "; capture injects that call to read the "
+                        + "process's state, so it cannot capture this process");
+            }
         }
         return tracer.call(() -> {
             if (!registersChanged) {

@@ -59,6 +59,11 @@ final class InspectCommand implements Callable<Integer> {
                     t.xstate().length, t.sigmask(), t.rseqLen() != 0 ? ", rseq" : "",
                     t.restartedSyscall() >= 0 ? ", resumes by reissuing syscall " + t.restartedSyscall() : "");
         }
+        for (int i = 0; i < c.seccomp().size(); i++) {
+            out.printf("seccomp   filter %d of %d (oldest first): %d instructions%s%n", i + 1, c.seccomp().size(),
+                    c.seccomp().get(i).instructions(),
+                    (c.seccomp().get(i).flags() & ImageFormat.SECCOMP_FLAG_LOG) != 0 ? ", logged" : "");
+        }
         out.println("mappings");
         long mapped = 0;
         long[] ws = new long[3];

@@ -312,6 +312,27 @@ class EngineTest {
     }
 
     @Test
+    void bootedAndRestoredInstancesAreInTheSameSeccompFilter() throws IOException {
+        Engine e = engine();
+        e.deploy(function("sandboxed"));
+        InvocationResult booted = e.invoke("sandboxed", bytes("{}"), new InvokeOptions(true, true));
+        InvocationResult restored = e.invoke("sandboxed", bytes("{}"), new InvokeOptions(true));
+        assertThat(booted.path()).isEqualTo(InvocationPath.BOOTED);
+        assertThat(restored.path()).isEqualTo(InvocationPath.RESTORED);
+        for (InvocationResult r : List.of(booted, restored)) {
+            JsonNode out = json(r);
+            assertThat(r.errorType()).as(new String(r.payload(), StandardCharsets.UTF_8)).isNull();
+            assertThat(out.get("ptrace").asText()).as(r.path() + ": ptrace").isEqualTo("EPERM");
+            assertThat(out.get("mount").asText()).as(r.path() + ": mount").isEqualTo("EPERM");
+            assertThat(out.get("unshare_user").asText()).as(r.path() + ": unshare(CLONE_NEWUSER)").isEqualTo("EPERM");
+            assertThat(out.get("clone3").asText()).as(r.path() + ": clone3").isEqualTo("ENOSYS");
+            assertThat(out.get("fork").asInt()).as(r.path() + ": fork still works").isEqualTo(7);
+            assertThat(out.get("seccomp").asText()).isEqualTo("2");
+            assertThat(out.get("filters").asText()).as(r.path() + ": one filter, not one per restore").isEqualTo("1");
+        }
+    }
+
+    @Test
     void idleInstanceIsEvictedAfterItsKeepAlive(@TempDir Path code) throws Exception {
         Files.writeString(code.resolve("spice.yaml"), "name: brief\nruntime: python3\nhandler: app.handler\n"
                 + "keep_alive_s: 1\n");

@@ -1,12 +1,14 @@
 package dev.spice.image;
 
 /**
- * Constants of the Spice image format, version 1. docs/image-format.md is the specification;
+ * Constants of the Spice image format, version 2. docs/image-format.md is the specification;
  * restore/src/main/c/image.h mirrors these values for the restorer.
  */
 public final class ImageFormat {
     public static final byte[] MAGIC = {'S', 'P', 'I', 'C', 'E', 'I', 'M', 'G'};
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
+    /** The oldest version this build reads: version 1 is version 2 without seccomp filters. */
+    public static final int OLDEST_READABLE_VERSION = 1;
     public static final int PAGE_SIZE = 4096;
     public static final int HEADER_SIZE = 128;
     public static final int HEADER_CRC_OFFSET = 124;
@@ -20,12 +22,18 @@ public final class ImageFormat {
 
     public static final int SEC_PROCESS = 1, SEC_THREAD = 2, SEC_VMAS = 3, SEC_RUNS = 4, SEC_FILES = 5,
             SEC_FDS = 6, SEC_STRINGS = 7, SEC_AUXV = 8, SEC_SIGACTIONS = 9, SEC_RLIMITS = 10,
-            SEC_GROUPS = 11, SEC_WORKSET = 12, SEC_WS_DATA = 13;
+            SEC_GROUPS = 11, SEC_WORKSET = 12, SEC_WS_DATA = 13, SEC_SECCOMP = 14;
 
     public static final int PROCESS_SIZE = 304, THREAD_SIZE = 304, VMA_SIZE = 56, RUN_SIZE = 24,
             FILE_SIZE = 48, FD_SIZE = 24, SIGACTION_SIZE = 32, RLIMIT_SIZE = 16, WS_RANGE_SIZE = 24,
             WS_DATA_SIZE = 16;
     public static final int WS_WRITTEN = 1;
+    /** A seccomp filter entry: u32 flags, u32 instruction count, then 8-byte instructions. */
+    public static final int SECCOMP_FILTER_HEADER = 8, SECCOMP_INSN_SIZE = 8;
+    /** The kernel's limits: BPF_MAXINSNS per filter, MAX_INSNS_PER_PATH for all (each filter costs 4 more). */
+    public static final int SECCOMP_MAX_INSNS = 4096, SECCOMP_MAX_PATH = 32768, SECCOMP_FILTER_PENALTY = 4;
+    /** Filter flags an image may hold: SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW. */
+    public static final int SECCOMP_FLAG_LOG = 2, SECCOMP_FLAG_SPEC_ALLOW = 4;
     public static final int SIGNALS = 64, RLIMITS = 16;
 
     public static final int VMA_F_SHARED = 1, VMA_F_GROWSDOWN = 2, VMA_F_STACK = 4;

@@ -48,9 +48,9 @@ public final class ImageReader {
             throw new ImageFormatException(path + " is not a Spice image");
         }
         int version = h.getInt();
-        if (version != ImageFormat.VERSION) {
-            throw new ImageFormatException("image " + path + " has format version " + version
-                    + "; this build reads version " + ImageFormat.VERSION);
+        if (version < ImageFormat.OLDEST_READABLE_VERSION || version > ImageFormat.VERSION) {
+            throw new ImageFormatException("image " + path + " has format version " + Integer.toUnsignedString(version)
+                    + "; this build reads versions " + ImageFormat.OLDEST_READABLE_VERSION + " to " + ImageFormat.VERSION);
         }
         CRC32C crc = new CRC32C();
         crc.update(h.array(), 0, ImageFormat.HEADER_CRC_OFFSET);
@@ -83,7 +83,7 @@ public final class ImageReader {
         if ((int) crc.getValue() != metaCrc) {
             throw new ImageFormatException("image " + path + " is corrupt: metadata checksum mismatch");
         }
-        ImageContents contents = MetadataCodec.decode(metadata, sections);
+        ImageContents contents = MetadataCodec.decode(metadata, sections, version);
         Image.Header header = new Image.Header(version, metaSize, dataOffset, dataSize, metaCrc, dataCrc,
                 created, sections);
         checkStructure(path, header, contents);

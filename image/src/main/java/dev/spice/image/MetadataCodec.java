@@ -10,6 +10,7 @@ import dev.spice.image.Records.MmLayout;
 import dev.spice.image.Records.PageRun;
 import dev.spice.image.Records.ProcessRecord;
 import dev.spice.image.Records.Rlimit;
+import dev.spice.image.Records.SeccompFilter;
 import dev.spice.image.Records.Sigaction;
 import dev.spice.image.Records.ThreadRecord;
 import dev.spice.image.Records.VmaRecord;
@@ -56,6 +57,9 @@ final class MetadataCodec {
                 sigactions(c.sigactions()));
         add(sections, types, entrySizes, ImageFormat.SEC_RLIMITS, ImageFormat.RLIMIT_SIZE, rlimits(c.rlimits()));
         add(sections, types, entrySizes, ImageFormat.SEC_GROUPS, 4, ints(c.groups()));
+        if (!c.seccomp().isEmpty()) {
+            add(sections, types, entrySizes, ImageFormat.SEC_SECCOMP, 0, seccomp(c.seccomp()));
+        }
         if (!c.workingSet().isEmpty()) {
             add(sections, types, entrySizes, ImageFormat.SEC_WORKSET, ImageFormat.WS_RANGE_SIZE,
                     workingSet(c.workingSet()));
@@ -180,6 +184,15 @@ final class MetadataCodec {
         return b.array();
     }
 
+    private static byte[] seccomp(List<SeccompFilter> filters) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (SeccompFilter f : filters) {
+            out.writeBytes(le(ImageFormat.SECCOMP_FILTER_HEADER).putInt(f.flags()).putInt(f.instructions()).array());
+            out.writeBytes(f.program());
+        }
+        return out.toByteArray();
+    }
+
     private static byte[] workingSet(WorkingSet ws) {
         ByteBuffer b = le(ImageFormat.WS_RANGE_SIZE * ws.ranges().size());
         for (WsRange r : ws.ranges()) {
@@ -230,7 +243,7 @@ final class MetadataCodec {
 
     // ---------------------------------------------------------------- decoding
 
-    static ImageContents decode(ByteBuffer metadata, int sectionCount) {
+    static ImageContents decode(ByteBuffer metadata, int sectionCount, int version) {
         Map<Integer, ByteBuffer> single = new HashMap<>();
         List<ByteBuffer> threadSections = new ArrayList<>();
         for (int i = 0; i < sectionCount; i++) {
@@ -266,13 +279,17 @@ final class MetadataCodec {
         List<Rlimit> rlimits = decodeRlimits(required(single, ImageFormat.SEC_RLIMITS, "resource limits"));
         int[] groups = decodeInts(required(single, ImageFormat.SEC_GROUPS, "groups"));
         WorkingSet ws = decodeWorkingSet(single.get(ImageFormat.SEC_WORKSET), single.get(ImageFormat.SEC_WS_DATA));
+        // Version 1 had no filters; a section 14 in it is an unknown optional one, skipped as its readers did.
+        ByteBuffer seccompSection = version >= 2 ? single.get(ImageFormat.SEC_SECCOMP) : null;
+        List<SeccompFilter> seccomp = seccompSection == null ? List.of() : decodeSeccomp(seccompSection);
         if (threads.isEmpty()) {
             throw new ImageFormatException("image has no thread");
         }
         if (sigactions.size() != ImageFormat.SIGNALS || rlimits.size() != ImageFormat.RLIMITS) {
             throw new ImageFormatException("signal or resource limit table has the wrong size");
         }
-        return new ImageContents(process, threads, vmas, runs, files, fds, auxv, sigactions, rlimits, groups, ws);
+        return new ImageContents(process, threads, vmas, runs, files, fds, auxv, sigactions, rlimits, groups, seccomp,
+                ws);
     }
 
     private static ByteBuffer required(Map<Integer, ByteBuffer> sections, int type, String what) {
@@ -415,6 +432,41 @@ final class MetadataCodec {
             limits.add(new Rlimit(b.getLong(), b.getLong()));
         }
         return limits;
+    }
+
+    /**
+     * The filters, oldest first, each bounded as the kernel bounds them (1 to BPF_MAXINSNS
+     * instructions, all of them with the per-filter penalty within MAX_INSNS_PER_PATH), so that
+     * whatever the restorer installs is what the kernel would accept in size. The section must
+     * end with the last filter.
+     */
+    private static List<SeccompFilter> decodeSeccomp(ByteBuffer b) {
+        List<SeccompFilter> filters = new ArrayList<>();
+        long path = 0;
+        while (b.hasRemaining()) {
+            if (b.remaining() < ImageFormat.SECCOMP_FILTER_HEADER) {
+                throw new ImageFormatException("seccomp section ends inside a filter header");
+            }
+            int flags = b.getInt(), count = b.getInt();
+            if (count <= 0 || count > ImageFormat.SECCOMP_MAX_INSNS
+                    || count > b.remaining() / ImageFormat.SECCOMP_INSN_SIZE) {
+                throw new ImageFormatException("seccomp filter " + filters.size() + " has " + Integer.toUnsignedString(count)
+                        + " instructions, outside 1.." + ImageFormat.SECCOMP_MAX_INSNS + " or the section");
+            }
+            if ((flags & ~(ImageFormat.SECCOMP_FLAG_LOG | ImageFormat.SECCOMP_FLAG_SPEC_ALLOW)) != 0) {
+                throw new ImageFormatException("seccomp filter " + filters.size() + " has unknown flags 0x"
+                        + Integer.toHexString(flags));
+            }
+            path += count + ImageFormat.SECCOMP_FILTER_PENALTY;
+            if (path > ImageFormat.SECCOMP_MAX_PATH) {
+                throw new ImageFormatException("seccomp filters exceed the kernel's " + ImageFormat.SECCOMP_MAX_PATH
+                        + " instructions");
+            }
+            byte[] program = new byte[count * ImageFormat.SECCOMP_INSN_SIZE];
+            b.get(program);
+            filters.add(new SeccompFilter(flags, program));
+        }
+        return filters;
     }
 
     /** The optional working set: both sections or neither. */

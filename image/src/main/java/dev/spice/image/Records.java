@@ -85,6 +85,16 @@ public final class Records {
 
     public record Rlimit(long cur, long max) {}
 
+    /**
+     * A seccomp filter: its SECCOMP_FILTER_FLAG_* flags and its program, the {@code struct sock_filter}
+     * array as the kernel returns it (8 bytes an instruction).
+     */
+    public record SeccompFilter(int flags, byte[] program) {
+        public int instructions() {
+            return program.length / ImageFormat.SECCOMP_INSN_SIZE;
+        }
+    }
+
     /** Pages the first invocation after a restore touched; written ones are copied ahead of time. */
     public record WsRange(long start, long pages, int flags) {
         public boolean written() {

@@ -3,6 +3,7 @@ package dev.spice.image;
 import dev.spice.image.Records.FdKind;
 import dev.spice.image.Records.FdRecord;
 import dev.spice.image.Records.PageRun;
+import dev.spice.image.Records.SeccompFilter;
 import dev.spice.image.Records.VmaRecord;
 import dev.spice.image.Records.WorkingSet;
 import dev.spice.image.Records.WsRange;
@@ -54,6 +55,14 @@ final class ImageInvariants {
                     "file descriptor");
             previousFd = f.fd();
         }
+        require(h.version() >= 2 || c.seccomp().isEmpty(), "no seccomp filters before version 2");
+        long path = 0;
+        for (SeccompFilter f : c.seccomp()) {
+            require(f.program().length % 8 == 0 && f.instructions() >= 1 && f.instructions() <= 4096
+                    && (f.flags() & ~(2 | 4)) == 0, "seccomp filter size and flags");
+            path += f.instructions() + 4;
+        }
+        require(path <= 32768, "seccomp filters within the kernel's path length");
         WorkingSet ws = c.workingSet();
         if (!ws.isEmpty()) {
             require(aligned(ws.dataOffset()) && aligned(ws.dataBytes()) && ws.dataBytes() >= 0

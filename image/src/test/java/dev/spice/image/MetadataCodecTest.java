@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spice.image.Records.PageRun;
 import dev.spice.image.Records.ProcessRecord;
+import dev.spice.image.Records.SeccompFilter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -17,7 +18,62 @@ class MetadataCodecTest {
             new PageRun(HEAP + 4 * PAGE, 1, 5 * PAGE));
 
     private static ImageContents decode(byte[] metadata, int sections) {
-        return MetadataCodec.decode(ByteBuffer.wrap(metadata).order(ByteOrder.LITTLE_ENDIAN), sections);
+        return decode(metadata, sections, ImageFormat.VERSION);
+    }
+
+    private static ImageContents decode(byte[] metadata, int sections, int version) {
+        return MetadataCodec.decode(ByteBuffer.wrap(metadata).order(ByteOrder.LITTLE_ENDIAN), sections, version);
+    }
+
+    /** Two filters, oldest first: "allow everything" (logged) and "getppid fails with errno 77". */
+    private static final List<SeccompFilter> FILTERS = List.of(
+            new SeccompFilter(ImageFormat.SECCOMP_FLAG_LOG, program(0x06, 0x7fff0000)),
+            new SeccompFilter(0, program(0x20, 0, 0x15, 110, 0x06, 0x7fff0000, 0x06, 0x0005004d)));
+
+    /** Instructions as (code, k) pairs; a JEQ (0x15) skips the next instruction when it holds. */
+    private static byte[] program(int... codeK) {
+        ByteBuffer b = ByteBuffer.allocate(codeK.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < codeK.length; i += 2) {
+            int jt = codeK[i] == 0x15 ? 1 : 0;
+            b.putShort((short) codeK[i]).put((byte) jt).put((byte) 0).putInt(codeK[i + 1]);
+        }
+        return b.array();
+    }
+
+    private static ImageContents withFilters(ImageContents c, List<SeccompFilter> filters) {
+        return new ImageContents(c.process(), c.threads(), c.vmas(), c.runs(), c.files(), c.fds(), c.auxv(),
+                c.sigactions(), c.rlimits(), c.groups(), filters);
+    }
+
+    @Test
+    void seccompFiltersKeepTheirOrderFlagsAndInstructions() {
+        MetadataCodec.Encoded encoded = MetadataCodec.encode(withFilters(TestImages.contents(1234, RUNS), FILTERS));
+
+        List<SeccompFilter> decoded = decode(encoded.bytes(), encoded.sections()).seccomp();
+
+        assertThat(decoded).hasSize(2);
+        assertThat(decoded.get(0).flags()).isEqualTo(ImageFormat.SECCOMP_FLAG_LOG);
+        assertThat(decoded.get(0).program()).containsExactly(FILTERS.get(0).program());
+        assertThat(decoded.get(1).flags()).isZero();
+        assertThat(decoded.get(1).program()).containsExactly(FILTERS.get(1).program());
+    }
+
+    @Test
+    void versionOneReadsAsWithoutFilters() {
+        MetadataCodec.Encoded encoded = MetadataCodec.encode(withFilters(TestImages.contents(1234, RUNS), FILTERS));
+
+        assertThat(decode(encoded.bytes(), encoded.sections(), 1).seccomp()).isEmpty();
+    }
+
+    @Test
+    void seccompFilterLongerThanItsSectionIsRejected() {
+        MetadataCodec.Encoded encoded = MetadataCodec.encode(TestImages.contents(1234, RUNS));
+        ByteBuffer extended = ByteBuffer.allocate(encoded.bytes().length + 32).order(ByteOrder.LITTLE_ENDIAN);
+        extended.put(encoded.bytes()).putInt(ImageFormat.SEC_SECCOMP).putInt(0).putLong(16)
+                .putInt(0).putInt(2).putLong(0x7fff000000000006L);
+
+        assertThatThrownBy(() -> decode(extended.array(), encoded.sections() + 1))
+                .isInstanceOf(ImageFormatException.class).hasMessageContaining("has 2 instructions");
     }
 
     @Test

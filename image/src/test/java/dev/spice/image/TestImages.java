@@ -162,6 +162,7 @@ final class TestImages {
         assertThat(actual.sigactions()).containsExactlyElementsOf(expected.sigactions());
         assertThat(actual.rlimits()).containsExactlyElementsOf(expected.rlimits());
         assertThat(actual.groups()).containsExactly(expected.groups());
+        assertThat(actual.seccomp()).hasSameSizeAs(expected.seccomp());
     }
 
     static Path imagePath(Path dir) {

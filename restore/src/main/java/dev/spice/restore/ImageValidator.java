@@ -20,7 +20,8 @@ import java.util.Map;
 /**
  * Checks, before anything is started, that an image can be restored here: the files it uses
  * are unchanged, this kernel lays out the vDSO as the captured one did, its mappings leave the
- * restorer's range free, and its resource limits can be set.
+ * restorer's range free, its resource limits can be set, and its seccomp filters let the
+ * restorer finish.
  */
 final class ImageValidator {
     private static final long CAP_SYS_RESOURCE = 1L << 24;
@@ -44,6 +45,7 @@ final class ImageValidator {
         }
         checkVdsoLayout(c.vmas());
         checkRlimits(c.rlimits());
+        RestorerTail.check(c.seccomp());
     }
 
     private static void checkFile(FileRecord f) {

@@ -12,7 +12,7 @@ public final class Ptrace {
     private static final long GETREGS = 12, SETREGS = 13, CONT = 7, SINGLESTEP = 9, DETACH = 17;
     private static final long SETOPTIONS = 0x4200, GETREGSET = 0x4204, SEIZE = 0x4206,
             INTERRUPT = 0x4207, GETSIGMASK = 0x420a,
-            GET_RSEQ_CONFIGURATION = 0x420f;
+            SECCOMP_GET_FILTER = 0x420c, SECCOMP_GET_METADATA = 0x420d, GET_RSEQ_CONFIGURATION = 0x420f;
     private static final long NT_X86_XSTATE = 0x202;
     private static final int WALL = 0x40000000;
     /** Status high byte of a PTRACE_EVENT_STOP (seize/interrupt stop). */
@@ -120,6 +120,36 @@ public final class Ptrace {
             }
             return new RseqConfig(conf.get(JAVA_LONG, 0), conf.get(JAVA_INT, 8),
                     conf.get(JAVA_INT, 12), conf.get(JAVA_INT, 16));
+        }
+    }
+
+    /**
+     * The tracee's seccomp filter number {@code index} as the bytes of its {@code struct sock_filter}
+     * array; null past the last (ENOENT). Index 0 is the oldest filter, whatever ptrace(2) says: the
+     * kernel's get_nth_filter counts back from the newest by (count - index), as measured on 6.18.
+     */
+    public static byte[] seccompFilter(int pid, int index) {
+        long count = Syscall.raw(Nr.PTRACE, SECCOMP_GET_FILTER, pid, index, 0, 0, 0);
+        if (count == -Errno.ENOENT) {
+            return null;
+        }
+        if (count < 0) {
+            throw new ErrnoException("ptrace(PTRACE_SECCOMP_GET_FILTER)", (int) -count);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(Math.max(8, count * 8), 8);
+            long n = ptrace("PTRACE_SECCOMP_GET_FILTER", SECCOMP_GET_FILTER, pid, index, buf.address());
+            return buf.asSlice(0, n * 8).toArray(JAVA_BYTE);
+        }
+    }
+
+    /** The flags (SECCOMP_FILTER_FLAG_LOG is the only one the kernel reports) of filter {@code index}. */
+    public static long seccompFilterFlags(int pid, int index) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment meta = arena.allocate(16);          // struct seccomp_metadata {filter_off, flags}
+            meta.set(JAVA_LONG, 0, index);
+            ptrace("PTRACE_SECCOMP_GET_METADATA", SECCOMP_GET_METADATA, pid, meta.byteSize(), meta.address());
+            return meta.get(JAVA_LONG, 8);
         }
     }
 
