@@ -67,7 +67,7 @@ class BenchHarnessTest {
 
         JsonNode ablation = results.get("ablation");
         assertThat(ablation).extracting(a -> a.get("step").asText())
-                .containsExactly("lazy", "+layout", "+prefetch", "+pre-copy");
+                .containsExactly("lazy", "+layout", "+prefetch", "+pre-copy", "-sandbox");
         assertThat(ablation).allSatisfy(a -> {
             for (String mode : List.of("spice-hot", "spice-cold")) {
                 assertThat(a.get("summary").get(mode).get("runs").asInt()).isEqualTo(2);
