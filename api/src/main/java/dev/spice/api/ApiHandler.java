@@ -21,12 +21,17 @@ final class ApiHandler extends Handler.Abstract {
     private static final Logger LOG = LoggerFactory.getLogger(ApiHandler.class);
     /** Paths under this prefix belong to the Lambda API and answer errors the AWS way. */
     private static final String LAMBDA_PREFIX = "/2015-03-31/";
+    /** The one endpoint open without a signature: load balancers and the CLI probe it. */
+    private static final String HEALTH = "/healthz";
 
     private final Router router;
+    private final RequestAuthenticator authenticator;
 
-    ApiHandler(Router router) {
+    /** {@code authenticator}: null to accept unsigned requests. */
+    ApiHandler(Router router, RequestAuthenticator authenticator) {
         super(InvocationType.BLOCKING);
         this.router = router;
+        this.authenticator = authenticator;
     }
 
     @Override
@@ -55,14 +60,21 @@ final class ApiHandler extends Handler.Abstract {
                         .withHeader("Allow", String.join(", ", m.allowed()));
             }
             case Router.Found found -> {
-                return run(found, new ApiRequest(request, Map.copyOf(found.params()), found.style(), requestId),
-                        method, path);
+                ApiRequest r = new ApiRequest(request, Map.copyOf(found.params()), found.style(), requestId);
+                return run(found, r, method, path, authenticator != null && !HEALTH.equals(path));
             }
         }
     }
 
-    private static ApiResponse run(Router.Found found, ApiRequest request, String method, String path) {
+    /**
+     * Runs the endpoint, after checking the request's signature if {@code authenticate}: the
+     * body (up to the largest any endpoint accepts) is read first, since the signature covers it.
+     */
+    private ApiResponse run(Router.Found found, ApiRequest request, String method, String path, boolean authenticate) {
         try {
+            if (authenticate) {
+                authenticator.verify(request.jetty(), request.body(LambdaRequests.MAX_BODY), found.style());
+            }
             return found.endpoint().handle(request);
         } catch (ApiException e) {
             return e.response();

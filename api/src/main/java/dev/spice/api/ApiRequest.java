@@ -19,6 +19,7 @@ final class ApiRequest {
     private final JsonErrors.Style style;
     private final String requestId;
     private Fields query;
+    private byte[] body;                        /* once read */
 
     ApiRequest(Request request, Map<String, String> params, JsonErrors.Style style, String requestId) {
         this.request = request;
@@ -58,6 +59,20 @@ final class ApiRequest {
      * closes would lose the answer (many send the whole body before they read).
      */
     byte[] body(int limit) throws IOException {
+        if (body == null) {
+            body = read(limit);
+        } else if (body.length > limit) {
+            throw JsonErrors.tooLarge(style, limit);
+        }
+        return body;
+    }
+
+    /** The Jetty request itself, for what is checked before the endpoint runs (the signature). */
+    Request jetty() {
+        return request;
+    }
+
+    private byte[] read(int limit) throws IOException {
         long declared = request.getLength();
         try (InputStream in = Request.asInputStream(request)) {
             if (declared > limit) {

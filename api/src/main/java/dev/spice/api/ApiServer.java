@@ -4,6 +4,7 @@ import dev.spice.engine.Engine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.time.Clock;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -25,14 +26,17 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * PUT    /2015-03-31/functions/{name}/code          UpdateFunctionCode
  * POST   /2015-03-31/functions/{name}/versions      PublishVersion
  * GET    /2015-03-31/functions/{name}/versions      ListVersionsByFunction
- * POST   /functions            {"path": "/abs/dir"}  deploy
+ * POST   /functions            {"path": "/abs/dir"}  deploy (from under a deploy root only)
  * GET    /functions, /functions/{name}              describe
  * DELETE /functions/{name}                          delete
  * GET    /metrics                                   Prometheus text format
  * GET    /healthz                                   {"status":"ok",...}
  * </pre>
  *
- * Requests run on Jetty's pool of platform threads: an invocation blocks in native calls while
+ * Every request but {@code GET /healthz} must be signed (AWS Signature V4) by a key of the
+ * server's, unless it runs without authentication ({@link ApiSecurity}).
+ *
+ * <p>Requests run on Jetty's pool of platform threads: an invocation blocks in native calls while
  * the function runs, which must not pin virtual threads. (Jetty's idle timeout, 30 s, does not
  * cut a connection whose request is still being handled, so long invocations are safe.) The server does not own the engine;
  * closing one does not close the other.
@@ -50,13 +54,11 @@ public final class ApiServer implements AutoCloseable {
         this.host = host;
     }
 
-    /** Starts a server on {@value #DEFAULT_HOST}:{@code port} (0 for any free port). */
-    public static ApiServer start(Engine engine, int port) {
-        return start(engine, DEFAULT_HOST, port);
-    }
-
-    /** Starts a server on {@code host} (null for {@value #DEFAULT_HOST}) and {@code port} (0 for any free port). */
-    public static ApiServer start(Engine engine, String host, int port) {
+    /**
+     * Starts a server on {@code host} (null for {@value #DEFAULT_HOST}) and {@code port} (0 for
+     * any free port), accepting the requests {@code security} allows.
+     */
+    public static ApiServer start(Engine engine, String host, int port, ApiSecurity security) {
         String bind = host == null || host.isBlank() ? DEFAULT_HOST : host;
         QueuedThreadPool threads = new QueuedThreadPool(200, 4);
         threads.setName("spice-api");
@@ -68,7 +70,8 @@ public final class ApiServer implements AutoCloseable {
         connector.setHost(bind);
         connector.setPort(port);
         server.addConnector(connector);
-        server.setHandler(new ApiHandler(routes(engine)));
+        server.setHandler(new ApiHandler(routes(engine, security), security.credentials() == null ? null
+                : new RequestAuthenticator(security.credentials(), Clock.systemUTC())));
         server.setErrorHandler(new JsonErrorHandler());
         server.setStopTimeout(2000);
         try {
@@ -85,10 +88,10 @@ public final class ApiServer implements AutoCloseable {
         return new ApiServer(server, connector, bind);
     }
 
-    static Router routes(Engine engine) {
+    static Router routes(Engine engine, ApiSecurity security) {
         LambdaInvokeHandler invoke = new LambdaInvokeHandler(engine);
         LambdaFunctionsHandler lambda = new LambdaFunctionsHandler(engine);
-        FunctionsHandler functions = new FunctionsHandler(engine);
+        FunctionsHandler functions = new FunctionsHandler(engine, security);
         StatusHandler status = new StatusHandler(engine);
         JsonErrors.Style aws = JsonErrors.Style.AWS;
         JsonErrors.Style spice = JsonErrors.Style.SPICE;

@@ -13,7 +13,8 @@ import java.nio.file.Path;
 
 /**
  * The engine's own function endpoints: {@code POST /functions} with {@code {"path": "/abs/dir"}}
- * deploys the function in that directory of the server's machine (201), {@code GET /functions}
+ * deploys the function in that directory of the server's machine (201) if it lies under one of
+ * the server's deploy roots (403 otherwise: a client must not make the server read any path), {@code GET /functions}
  * lists the deployed functions, {@code GET /functions/{name}} describes one and
  * {@code DELETE /functions/{name}} removes it (204). Descriptions use snake_case fields.
  */
@@ -21,13 +22,20 @@ final class FunctionsHandler {
     private static final int MAX_BODY = 64 * 1024;
 
     private final Engine engine;
+    private final ApiSecurity security;
 
-    FunctionsHandler(Engine engine) {
+    FunctionsHandler(Engine engine, ApiSecurity security) {
         this.engine = engine;
+        this.security = security;
     }
 
     ApiResponse deploy(ApiRequest request) throws IOException {
         Path dir = directory(request.body(MAX_BODY), request.style());
+        if (!security.mayDeployFrom(dir)) {
+            throw new ApiException(request.style().error(403, "AccessDeniedException", security.deployRoots().isEmpty()
+                    ? "this server deploys by path from no directory (spice serve --deploy-root DIR)"
+                    : dir + " is not under a deploy root of this server (" + security.deployRoots() + ")"));
+        }
         return ApiResponse.json(201, describe(engine.deploy(dir)));
     }
 

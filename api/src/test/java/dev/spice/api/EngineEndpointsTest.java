@@ -8,8 +8,6 @@ import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpRequest.BodyPublisher;
-import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
@@ -41,23 +39,20 @@ class EngineEndpointsTest {
         }
     }
 
-    private static HttpResponse<String> send(String method, String path, BodyPublisher body, String... headers)
+    /** A request signed with the test key, as every client of the server must send it. */
+    private static HttpResponse<String> send(String method, String path, byte[] body, String... headers)
             throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api.server.uri() + path)).method(method, body)
-                .timeout(Duration.ofSeconds(60));
-        if (headers.length > 0) {
-            b.headers(headers);
-        }
-        return HTTP.send(b.build(), BodyHandlers.ofString());
+        return HTTP.send(api.signed(method, path, body, headers).timeout(Duration.ofSeconds(60)).build(),
+                BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return send("GET", path, BodyPublishers.noBody());
+        return send("GET", path, new byte[0]);
     }
 
     private static HttpResponse<String> post(String path, String body, String... headers)
             throws IOException, InterruptedException {
-        return send("POST", path, BodyPublishers.ofString(body), headers);
+        return send("POST", path, body.getBytes(StandardCharsets.UTF_8), headers);
     }
 
     private static HttpResponse<String> invoke(String name, String payload) throws IOException, InterruptedException {
@@ -105,7 +100,7 @@ class EngineEndpointsTest {
         assertThat(echoed.statusCode()).isEqualTo(200);
         assertThat(json(echoed).path("echo").path("x").toString()).isEqualTo("[1,2,3]");
 
-        HttpResponse<String> deleted = send("DELETE", "/functions/echo", BodyPublishers.noBody());
+        HttpResponse<String> deleted = send("DELETE", "/functions/echo", new byte[0]);
         assertThat(deleted.statusCode()).isEqualTo(204);
         assertThat(deleted.body()).isEmpty();
 
@@ -117,7 +112,7 @@ class EngineEndpointsTest {
         assertThat(json(gone).path("Type").asText()).isEqualTo("User");
         assertThat(json(gone).path("__type").asText()).isEqualTo("ResourceNotFoundException");
 
-        assertThat(send("DELETE", "/functions/echo", BodyPublishers.noBody()).statusCode()).isEqualTo(404);
+        assertThat(send("DELETE", "/functions/echo", new byte[0]).statusCode()).isEqualTo(404);
         assertThat(get("/functions/echo").statusCode()).isEqualTo(404);
         assertThat(json(get("/functions"))).extracting(f -> f.path("name").asText()).doesNotContain("echo");
     }
@@ -231,8 +226,7 @@ class EngineEndpointsTest {
     void aPayloadOverSixMegabytesIsTooLarge() throws Exception {
         byte[] big = new byte[6 * 1024 * 1024 + 1];
         java.util.Arrays.fill(big, (byte) ' ');
-        HttpResponse<String> r = send("POST", "/2015-03-31/functions/hello/invocations",
-                BodyPublishers.ofByteArray(big));
+        HttpResponse<String> r = send("POST", "/2015-03-31/functions/hello/invocations", big);
 
         assertThat(r.statusCode()).isEqualTo(413);
         assertThat(r.headers().firstValue("x-amzn-ErrorType")).hasValue("RequestTooLargeException");
@@ -248,7 +242,7 @@ class EngineEndpointsTest {
         assertThat(unknownLambda.statusCode()).isEqualTo(404);
         assertThat(unknownLambda.headers().firstValue("x-amzn-ErrorType")).isPresent();
 
-        HttpResponse<String> wrongMethod = send("PUT", "/healthz", BodyPublishers.noBody());
+        HttpResponse<String> wrongMethod = send("PUT", "/healthz", new byte[0]);
         assertThat(wrongMethod.statusCode()).isEqualTo(405);
         assertThat(wrongMethod.headers().firstValue("Allow")).hasValue("GET");
 

@@ -1,5 +1,6 @@
 package dev.spice.cli;
 
+import dev.spice.api.ApiSecurity;
 import dev.spice.api.ApiServer;
 import dev.spice.engine.Engine;
 import dev.spice.engine.EngineConfig;
@@ -74,7 +75,7 @@ public final class AotTraining {
     /** An engine and its API in this JVM, as {@code spice serve} runs them, with cold and warm requests. */
     private static void serve(Path state, String name) throws Exception {
         try (Engine engine = Engine.open(EngineConfig.defaults(state).withKeepDeployed(true).withZygotes(2));
-                ApiServer server = ApiServer.start(engine, "127.0.0.1", 0)) {
+                ApiServer server = ApiServer.start(engine, "127.0.0.1", 0, ApiSecurity.open())) {
             engine.warmUp(2, Duration.ofSeconds(5));
             HttpClient http = HttpClient.newHttpClient();
             URI invoke = server.uri().resolve("/2015-03-31/functions/" + name + "/invocations");

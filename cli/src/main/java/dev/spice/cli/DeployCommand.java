@@ -28,7 +28,7 @@ final class DeployCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         FunctionInfo info;
-        RemoteEngine remote = server.remote();
+        RemoteEngine remote = server.remote(engine.config().stateDir());
         try (Engine e = remote != null ? null : Engine.open(engine.config())) {
             if (remote != null) {
                 info = remote.deploy(dir);

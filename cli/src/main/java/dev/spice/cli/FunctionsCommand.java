@@ -23,7 +23,7 @@ final class FunctionsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<FunctionInfo> functions;
-        RemoteEngine remote = server.remote();
+        RemoteEngine remote = server.remote(engine.config().stateDir());
         try (Engine e = remote != null ? null : Engine.open(engine.config())) {
             if (remote != null) {
                 functions = remote.functions();

@@ -50,7 +50,7 @@ final class InvokeCommand implements Callable<Integer> {
         byte[] event = event();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        RemoteEngine remote = server.remote();
+        RemoteEngine remote = server.remote(engine.config().stateDir());
         try (Engine e = remote != null ? null : Engine.open(engine.config())) {
             if (remote != null) {
                 RemoteEngine.Invocation r = remote.invoke(name, event, cold);

@@ -2,6 +2,8 @@ package dev.spice.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.spice.api.ApiCredentials;
+import dev.spice.api.SigV4;
 import dev.spice.engine.EngineException;
 import dev.spice.engine.FunctionInfo;
 import dev.spice.engine.SnapshotInfo;
@@ -48,15 +50,23 @@ final class RemoteEngine {
         }
     }
 
-    private final URI base;
+    /** Lambda's region names the scope of our signatures; the server takes the region from the signature. */
+    private static final String REGION = "us-east-1";
 
-    private RemoteEngine(URI base) {
+    private final URI base;
+    private final ApiCredentials.Key key;
+
+    private RemoteEngine(URI base, ApiCredentials.Key key) {
         this.base = base;
+        this.key = key;
     }
 
-    /** A server at {@code base} if its health check answers; otherwise null, or an error when it must be there. */
-    static RemoteEngine connect(URI base, boolean required) {
-        RemoteEngine r = new RemoteEngine(base);
+    /**
+     * A server at {@code base} if its health check answers; otherwise null, or an error when it
+     * must be there. Requests are signed with {@code key} (AWS Signature V4), unless it is null.
+     */
+    static RemoteEngine connect(URI base, boolean required, ApiCredentials.Key key) {
+        RemoteEngine r = new RemoteEngine(base, key);
         try {
             Response health = r.exchange("GET", "/healthz", Map.of(), null, PROBE);
             if (health.status() == 200 && new String(health.body(), StandardCharsets.UTF_8).contains("spice")) {
@@ -108,7 +118,9 @@ final class RemoteEngine {
             JsonNode error = r.json();
             String message = error.has("message") ? error.get("message").asText()
                     : error.has("error") ? error.get("error").asText() : new String(r.body(), StandardCharsets.UTF_8);
-            throw new EngineException(message + " (HTTP " + r.status() + " from " + base + ")");
+            String hint = r.status() == 403 ? (key == null ? "; no credentials to sign with: set " + ServerCredentials.ENV
+                    + "=KEY_ID:SECRET or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" : "; signed with key " + key) : "";
+            throw new EngineException(message + " (HTTP " + r.status() + " from " + base + hint + ")");
         }
         return r;
     }
@@ -116,9 +128,14 @@ final class RemoteEngine {
     /** One request; {@code timeout} bounds the whole exchange (null: only the connection). */
     private Response exchange(String method, String path, Map<String, String> headers, byte[] body, Duration timeout)
             throws IOException {
-        HttpURLConnection c = (HttpURLConnection) base.resolve(path).toURL().openConnection();
+        URI uri = base.resolve(path);
+        HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection();
         try {
             c.setRequestMethod(method);
+            if (key != null) {
+                SigV4.sign(key, REGION, method, uri.getRawAuthority(), uri.getRawPath(), uri.getRawQuery(),
+                        body != null ? body : new byte[0], Instant.now()).forEach(c::setRequestProperty);
+            }
             c.setConnectTimeout((int) (timeout != null ? timeout : CONNECT).toMillis());
             if (timeout != null) {
                 c.setReadTimeout((int) timeout.toMillis());

@@ -1,8 +1,12 @@
 package dev.spice.cli;
 
+import dev.spice.api.ApiSecurity;
 import dev.spice.api.ApiServer;
 import dev.spice.engine.Engine;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -30,6 +34,18 @@ final class ServeCommand implements Callable<Integer> {
             + "keep_alive_s overrides it)")
     Integer keepAlive;
 
+    @Option(names = "--credentials", paramLabel = "FILE", description = "accept requests signed (AWS Signature V4) by "
+            + "the keys of this AWS shared-credentials file (default: $SPICE_CREDENTIALS=KEY_ID:SECRET, or the "
+            + "server's own key in STATE/credentials, created on first start)")
+    Path credentials;
+
+    @Option(names = "--no-auth", description = "accept unsigned requests from anyone who reaches the port (local use only)")
+    boolean noAuth;
+
+    @Option(names = "--deploy-root", paramLabel = "DIR", description = "POST /functions may deploy a function by path "
+            + "from under DIR (repeatable; default: from nowhere)")
+    List<Path> deployRoots = new ArrayList<>();
+
     /** Restores per function before listening (the first few after a start are the slow ones), and their limit. */
     private static final int WARM_UP_RESTORES = 4;
     private static final Duration WARM_UP_BUDGET = Duration.ofSeconds(5);
@@ -40,10 +56,16 @@ final class ServeCommand implements Callable<Integer> {
         if (keepAlive != null) {
             config = config.withKeepAlive(Duration.ofSeconds(keepAlive));
         }
+        ApiSecurity security = new ApiSecurity(noAuth ? null : ServerCredentials.resolve(credentials,
+                config.stateDir()), deployRoots);
+        if (noAuth) {
+            spec.commandLine().getErr().println("spice: warning: --no-auth: anyone who reaches the port can deploy and run "
+                    + "code; use it on a trusted machine only");
+        }
         Engine engine = Engine.open(config);
         // Listening only once restores run at full speed (docs/startup.md).
         int restores = engine.warmUp(WARM_UP_RESTORES, WARM_UP_BUDGET);
-        ApiServer server = ApiServer.start(engine, host, port);
+        ApiServer server = ApiServer.start(engine, host, port, security);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -1,6 +1,8 @@
 package dev.spice.cli;
 
+import dev.spice.api.ApiCredentials;
 import java.net.URI;
+import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
@@ -17,18 +19,19 @@ final class ServerOptions {
     @Option(names = "--local", description = "run the engine in this process even if a server is running")
     boolean local;
 
-    /** The server to use, or null to run the engine here. */
-    RemoteEngine remote() {
+    /** The server to use, or null to run the engine here; requests are signed with a key found for {@code stateDir}. */
+    RemoteEngine remote(Path stateDir) {
+        ApiCredentials.Key key = local ? null : ServerCredentials.forClient(stateDir);
         if (local) {
             return null;
         }
         if (endpoint != null) {
-            return RemoteEngine.connect(endpoint, true);
+            return RemoteEngine.connect(endpoint, true, key);
         }
         String env = System.getenv("SPICE_ENDPOINT");
         if (env != null && !env.isBlank()) {
-            return RemoteEngine.connect(URI.create(env), true);
+            return RemoteEngine.connect(URI.create(env), true, key);
         }
-        return RemoteEngine.connect(URI.create(DEFAULT_ENDPOINT), false);
+        return RemoteEngine.connect(URI.create(DEFAULT_ENDPOINT), false, key);
     }
 }
