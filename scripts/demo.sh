@@ -10,7 +10,8 @@ spice="$root/bin/spice"
 state=$(mktemp -d /tmp/spice-demo.XXXXXX)
 port=${SPICE_DEMO_PORT:-9876}
 export SPICE_ENDPOINT="http://127.0.0.1:$port"
-"$spice" serve --port "$port" --state-dir "$state" >"$state/serve.log" 2>&1 &
+export SPICE_STATE_DIR="$state"    # where the CLI finds the key the server creates (requests are signed)
+"$spice" serve --port "$port" --state-dir "$state" --deploy-root "$root/functions" >"$state/serve.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; rm -rf "$state"' EXIT
 for _ in $(seq 100); do curl -sf "$SPICE_ENDPOINT/healthz" >/dev/null && break; sleep 0.1; done
@@ -30,10 +31,16 @@ step "spice invoke hello                (the warm instance)"
 "$spice" invoke hello --payload '{"name": "again"}' --timings
 step "spice invoke numpy_stats --cold"
 "$spice" invoke numpy_stats --payload @"$root/functions/numpy_stats/event.json" --cold
-step "the AWS Lambda Invoke API, with curl"
-curl -s -X POST "$SPICE_ENDPOINT/2015-03-31/functions/hello/invocations" -d '{"name": "curl"}' \
+step "the AWS Lambda Invoke API, with curl, signed with the server's key (AWS Signature V4)"
+key=$(awk -F' = ' '$1 == "aws_access_key_id" {print $2}' "$state/credentials")
+secret=$(awk -F' = ' '$1 == "aws_secret_access_key" {print $2}' "$state/credentials")
+aws=(--aws-sigv4 "aws:amz:us-east-1:lambda" --user "$key:$secret")
+curl -s "${aws[@]}" -X POST "$SPICE_ENDPOINT/2015-03-31/functions/hello/invocations" -d '{"name": "curl"}' \
     -D "$state/headers"
 echo
 grep -iE '^(x-amz-executed-version|x-spice-path|x-spice-duration-ms):' "$state/headers"
+step "the same request unsigned: refused as AWS Lambda refuses it"
+curl -s -X POST "$SPICE_ENDPOINT/2015-03-31/functions/hello/invocations" -d '{"name": "curl"}' -w ' (HTTP %{http_code})'
+echo
 step "metrics (GET /metrics)"
-curl -s "$SPICE_ENDPOINT/metrics" | grep -E '^spice_(invocations_total|instances)\{'
+curl -s "${aws[@]}" "$SPICE_ENDPOINT/metrics" | grep -E '^spice_(invocations_total|instances)\{'

@@ -7,6 +7,8 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
+import dev.spice.api.ApiCredentials;
+import dev.spice.api.SigV4;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -14,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -27,8 +30,6 @@ import java.util.stream.Stream;
  * every process it starts can be found afterwards by its session id; its output goes to a log file.
  */
 final class LoadServer implements AutoCloseable {
-    /** Options every serve gets; when the server requires credentials, "--no-auth" goes here. */
-    static final List<String> SERVE_OPTIONS = List.of();
     /** Seconds an idle instance is kept: short, so that the server is back to no instances soon after the load. */
     static final int KEEP_ALIVE_S = 2;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
@@ -42,10 +43,13 @@ final class LoadServer implements AutoCloseable {
     private final Process process;
     private final HttpClient http = HttpClient.newHttpClient();
 
-    private LoadServer(Process process, int port) {
+    private final ApiCredentials.Key key;
+
+    private LoadServer(Process process, int port, ApiCredentials.Key key) {
         this.process = process;
         this.pid = (int) process.pid();
         this.port = port;
+        this.key = key;
     }
 
     /** Runs {@code spice} (the command line, e.g. bin/spice) with {@code args}; fails with its output if it fails. */
@@ -71,16 +75,15 @@ final class LoadServer implements AutoCloseable {
         argv.addAll(spice);
         argv.addAll(List.of("serve", "--state-dir", stateDir.toString(), "--port", Integer.toString(port),
                 "--keep-alive", Integer.toString(KEEP_ALIVE_S)));
-        argv.addAll(SERVE_OPTIONS);
         Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        LoadServer server = new LoadServer(p, port);
         CountDownLatch serving = new CountDownLatch(1);
         Thread.ofVirtual().start(() -> copy(p, log, serving));
         if (!serving.await(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-            server.close();
+            p.destroyForcibly().waitFor();
             throw new IllegalStateException("spice serve did not start within " + START_TIMEOUT + "; see " + log);
         }
-        return server;
+        // Serving means its key exists (created on its first start).
+        return new LoadServer(p, port, ApiCredentials.load(stateDir.resolve(ApiCredentials.STATE_FILE)).first());
     }
 
     private static void copy(Process p, Path log, CountDownLatch serving) {
@@ -101,6 +104,18 @@ final class LoadServer implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port + path);
     }
 
+    /**
+     * A request signed (SigV4) with the key the server created in its state directory: the load
+     * includes the signature check every real client's request goes through.
+     */
+    HttpRequest.Builder signed(String method, String path, byte[] body) {
+        URI uri = uri(path);
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).method(method, HttpRequest.BodyPublishers.ofByteArray(body));
+        SigV4.sign(key, "us-east-1", method, uri.getRawAuthority(), uri.getRawPath(), uri.getRawQuery(), body,
+                Instant.now()).forEach(b::header);
+        return b;
+    }
+
     /** The server's open file descriptors now. */
     int openFds() {
         try (Stream<Path> fds = Files.list(Path.of("/proc", Integer.toString(pid), "fd"))) {
@@ -111,7 +126,7 @@ final class LoadServer implements AutoCloseable {
     }
 
     String metrics() throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(uri("/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return http.send(signed("GET", "/metrics", new byte[0]).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     /** Waits until the server has no instance left (the evictor ends idle ones after the keep-alive). */

@@ -150,8 +150,8 @@ public record LoadTest(List<String> spice, List<Target> functions, int clientsPe
      */
     private static String invoke(HttpClient http, LoadServer server, LoadFunction f, String id, FunctionLoad load) {
         load.requests.incrementAndGet();
-        HttpRequest request = HttpRequest.newBuilder(server.uri("/2015-03-31/functions/" + f.name() + "/invocations"))
-                .timeout(Duration.ofSeconds(90)).POST(HttpRequest.BodyPublishers.ofByteArray(f.request(id))).build();
+        HttpRequest request = server.signed("POST", "/2015-03-31/functions/" + f.name() + "/invocations", f.request(id))
+                .timeout(Duration.ofSeconds(90)).build();
         long sent = System.nanoTime();
         HttpResponse<String> response;
         try {
