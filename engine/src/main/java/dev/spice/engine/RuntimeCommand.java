@@ -38,10 +38,7 @@ final class RuntimeCommand {
         return List.of(PYTHON, "-B", shim.toString(), d.manifest().handler(), d.codeDir().toString());
     }
 
-    /**
-     * The function's environment: AWS Lambda's variables, single-threaded numeric libraries (a
-     * process with threads cannot be snapshotted yet), then the manifest's own entries.
-     */
+    /** The function's environment: AWS Lambda's variables, then the manifest's own entries. */
     Map<String, String> environment(Deployment d) {
         FunctionManifest m = d.manifest();
         Map<String, String> env = new LinkedHashMap<>();
@@ -49,9 +46,6 @@ final class RuntimeCommand {
         env.put("LANG", "C.UTF-8");
         env.put("HOME", "/tmp");
         env.put("PYTHONDONTWRITEBYTECODE", "1");
-        env.put("OPENBLAS_NUM_THREADS", "1");
-        env.put("OMP_NUM_THREADS", "1");
-        env.put("MKL_NUM_THREADS", "1");
         env.put("AWS_LAMBDA_FUNCTION_NAME", m.name());
         env.put("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
         env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(m.memoryMb()));
