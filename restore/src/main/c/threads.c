@@ -8,7 +8,8 @@
  * a thread can set for itself (robust list, clear_child_tid, rseq, fs/gs base, alternate stack, its
  * credentials), and waits. No thread runs code of the process before all of them, and everything
  * process-wide (descriptors, credentials, seccomp filters for all threads at once with TSYNC, the
- * report), is in place.
+ * report), is in place: each thread goes straight into its final wait (below), and the wait ends
+ * only after the leader has finished and waits too.
  *
  * Leaving is the delicate part: the restorer's range must be unmapped after every thread has left
  * it, and no instruction can follow the munmap of the code that issues it. So every thread leaves
@@ -39,7 +40,7 @@
 #define SIG_SETMASK           2
 
 static int ready;                         /* threads (the reaper included) whose own state is set */
-static int go;                            /* 1: the leader has set everything process-wide */
+static int go;                            /* 1: the leader has set everything process-wide (the reaper waits) */
 static uint32_t *waits[MAX_THREADS];      /* each thread's futex word, below its frame */
 static long reaper_tid;
 static uint64_t stub;                     /* the final stub (prepare_exit) */
@@ -117,8 +118,7 @@ static __attribute__((noreturn)) void thread_main(long i)
     restore_thread_state(threads[i]);
     restore_ids();                              /* credentials are per thread in the kernel */
     arrive();
-    await_go();
-    leave(i);
+    leave(i);                                   /* asleep until the reaper ends, after the leader's go */
 }
 
 /*
@@ -131,7 +131,7 @@ static __attribute__((noreturn)) void reaper_main(long unused)
     (void)unused;
     restore_ids();
     arrive();
-    await_go();
+    await_go();                                 /* the leader has set everything process-wide */
     for (uint32_t i = 0; i < thread_count; i++) {
         uint32_t *w;
         while (!(w = __atomic_load_n(&waits[i], __ATOMIC_ACQUIRE)))
@@ -154,31 +154,41 @@ static __attribute__((noreturn)) void reaper_main(long unused)
     exit_through(stub, f);
 }
 
+/* The reaper's TID: the smallest that is neither the init's (1) nor any of the image's, so it is free. */
+static int64_t free_tid(void)
+{
+    int64_t tid = 2;
+    for (uint32_t i = 0; i < thread_count; i++)
+        if (threads[i]->tid == tid) {
+            tid++;
+            i = ~0u;                            /* start over: the list is not sorted */
+        }
+    return tid;
+}
+
 /*
- * Clones every thread but the leader at its TID, then the reaper (last, so that the kernel's next
- * free TID it gets is none of the image's). Before the credentials drop: set_tid needs CAP_SYS_ADMIN.
+ * Clones the reaper (first: every thread names it as the owner of its futex word), then every
+ * thread but the leader at its TID. Before the credentials drop: set_tid needs CAP_SYS_ADMIN.
  */
 void spawn_threads(void)
 {
     if (thread_count == 1)
         return;
+    /* The final stub and leave_site first: each thread goes to its wait as soon as its state is set. */
+    stub = prepare_exit();
     /* One stack per thread in the scratch area, free again once the address space is rebuilt. */
     check(sys6(__NR_mmap, THREAD_STACKS, (uint64_t)thread_count * THREAD_STACK_SIZE, PROT_READ | PROT_WRITE,
                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0), "map", "thread stacks");
-    for (uint32_t i = 0; i <= thread_count; i++) {
-        if (i == 0)
-            continue;                           /* the leader is this thread */
-        int reaper = i == thread_count;
-        int64_t tid = reaper ? 0 : threads[i]->tid;
+    for (uint32_t i = 0; i < thread_count; i++) {
+        int reaper = i == 0;                    /* index 0 is the leader, this thread: its slot is the reaper's */
+        int64_t tid = reaper ? free_tid() : threads[i]->tid;
         struct clone_args a = {0};
         a.flags = THREAD_FLAGS | (reaper ? 0 : CLONE_SETTLS);
         a.tls = reaper ? 0 : threads[i]->regs[R_FS_BASE];
-        a.stack = THREAD_STACKS + (uint64_t)(reaper ? 0 : i) * THREAD_STACK_SIZE;
+        a.stack = THREAD_STACKS + (uint64_t)i * THREAD_STACK_SIZE;
         a.stack_size = THREAD_STACK_SIZE;
-        if (!reaper) {
-            a.set_tid = (uint64_t)&tid;
-            a.set_tid_size = 1;
-        }
+        a.set_tid = (uint64_t)&tid;
+        a.set_tid_size = 1;
         long r = check(thread_clone(&a, sizeof a, reaper ? reaper_main : thread_main, i), "clone3", "thread");
         if (reaper)
             reaper_tid = r;
@@ -195,10 +205,9 @@ void await_threads(void)
         futex_wait(&ready, n);
 }
 
-/* The leader's last step with threads: the final stub in place, then every thread leaves. */
+/* The leader's last step with threads: the reaper may end everything once the leader waits too. */
 __attribute__((noreturn)) void leave_with_threads(void)
 {
-    stub = prepare_exit();
     __atomic_store_n(&go, 1, __ATOMIC_RELEASE);
     futex_wake(&go);
     leave(0);

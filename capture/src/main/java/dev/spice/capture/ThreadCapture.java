@@ -45,13 +45,14 @@ final class ThreadCapture {
     static ThreadRecord record(TraceeSession s, int tid, Injected in) {
         int pid = s.pid();
         ProcStatus status = ProcStatus.parse(ProcFiles.read(pid, "task/" + tid + "/status"));
-        Ptrace.RseqConfig rseq = s.rseq(tid);
+        TraceeSession.ThreadRegisters t = s.threadRegisters(tid);
+        Ptrace.RseqConfig rseq = t.rseq();
         SyscallRestart.Resume resume = SyscallRestart.resume(RseqAbort.apply(pid, s.registers(tid), rseq));
         long[] robust = robustList(tid);
         long[] nstid = status.numbers("NSpid");
-        return new ThreadRecord((int) nstid[nstid.length - 1], resume.regs().toArray(), s.sigmask(tid), in.altSp(),
+        return new ThreadRecord((int) nstid[nstid.length - 1], resume.regs().toArray(), t.sigmask(), in.altSp(),
                 in.altSize(), in.altFlags(), rseq.address(), rseq.size(), rseq.signature(), rseq.flags(), robust[0],
-                robust[1], in.clearChildTid(), resume.restartedSyscall(), s.xstate(tid));
+                robust[1], in.clearChildTid(), resume.restartedSyscall(), t.xstate());
     }
 
     private static long[] robustList(int tid) {

@@ -164,16 +164,14 @@ final class TraceeSession implements AutoCloseable {
         return thread(tid).original;
     }
 
-    byte[] xstate(int tid) {
-        return tracer.call(() -> Ptrace.getXstate(tid));
-    }
+    /** What ptrace shows of a stopped thread besides its registers. */
+    record ThreadRegisters(byte[] xstate, long sigmask, Ptrace.RseqConfig rseq) {}
 
-    long sigmask(int tid) {
-        return tracer.call(() -> Ptrace.getSigmask(tid));
-    }
-
-    Ptrace.RseqConfig rseq(int tid) {
-        return tracer.call(() -> Ptrace.rseqConfiguration(tid));
+    /** Read in one visit to the tracer thread, as a capture does it for every thread. */
+    ThreadRegisters threadRegisters(int tid) {
+        thread(tid);
+        return tracer.call(() -> new ThreadRegisters(Ptrace.getXstate(tid), Ptrace.getSigmask(tid),
+                Ptrace.rseqConfiguration(tid)));
     }
 
     private Stopped thread(int tid) {
@@ -303,16 +301,16 @@ final class TraceeSession implements AutoCloseable {
             inject(Nr.MUNMAP, scratch, PAGE);
             scratch = 0;
         }
-        for (Stopped t : threads.values()) {
-            if (t.registersChanged) {
-                tracer.run(() -> {
+        tracer.run(() -> {
+            for (Stopped t : threads.values()) {
+                if (t.registersChanged) {
                     Ptrace.setRegs(t.tid, t.original);
                     parkInEventStop(t.tid);
                     Ptrace.setOptions(t.tid, 0);
-                });
-                t.registersChanged = false;
+                    t.registersChanged = false;
+                }
             }
-        }
+        });
     }
 
     /**
