@@ -44,9 +44,13 @@ public final class ThreadBench {
         System.out.printf("thread benchmark: %d hot restores each, medians; images in %s%n", runs, dir);
         System.out.printf("%8s %11s %11s %13s %12s %10s%n", "threads", "capture ms", "running ms", "1st answer ms",
                 "state ms", "image KiB");
+        CpuSteal start = CpuSteal.now();
         for (int n : THREADS) {
             measure(program, n, runs, dir);
         }
+        // Other work on the machine shows in these numbers: every thread must be scheduled to restore itself.
+        System.out.printf("machine: %d CPUs, load average %s, %.1f%% of CPU time stolen by the hypervisor%n",
+                SystemProbes.cpus(), Files.readString(Path.of("/proc/loadavg")).split(" ")[0], CpuSteal.now().percentSince(start));
     }
 
     private static void measure(Path program, int threads, int runs, Path dir) {
