@@ -14,10 +14,13 @@
  *             at its original PID (clone3 set_tid), then queues the working set's reads while
  *             that process maps its memory; or in exec mode clones the process that execs the
  *             program to boot; reaps children; exits with the process's status.
- *   restore   the future process itself: in one pass over the metadata it clears its own
- *             address space, moves the vDSO, maps memory straight from the image and the
- *             original files, reopens files, sets process and thread state, reports "ok", and
- *             finally jumps into its old registers through rt_sigreturn, unmapping itself.
+ *   restore   the future process itself (its leader thread): in one pass over the metadata it
+ *             clears its own address space, moves the vDSO, maps memory straight from the image
+ *             and the original files, reopens files, sets process state, clones every other
+ *             thread at its TID (threads.c; each sets its own thread state), sets its own,
+ *             reports "ok", and finally jumps into its old registers through rt_sigreturn,
+ *             unmapping itself; with threads, all of them leave together, the last step in
+ *             threads.c.
  *
  * Usage: spice-restorer --status=FD [--detach] [--cgroup=DIR]... [--lifeline=FD] [--prefetch=MODE] [SANDBOX] restore IMAGE
  *        spice-restorer --status=FD [--cgroup=DIR]... [--lifeline=FD] [SANDBOX] exec DIR PROGRAM [ARG...]
