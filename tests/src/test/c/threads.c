@@ -7,6 +7,8 @@
  *                           cond (pthread_cond_wait), sleep (nanosleep), busy (counting), poll,
  *                           sigwait (sigwaitinfo), mutex (pthread_mutex_lock)
  *        threads SEED [N]   1..64 threads (or N) in states drawn from SEED (a joiner brings its own child)
+ *        threads churn      main, reader, cond and four churners, which start and join short-lived
+ *                           threads without pause: threads come and go while the snapshot stops them
  *
  * Before the snapshot it prints one line per thread, "thread IDX KIND TID TLS MASK", the busy
  * threads' counters "busy IDX COUNT", then "ready N". After "go": "at-go busy IDX COUNT" (read by the
@@ -26,9 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
-enum kind { MAIN, READER, COND, SLEEP, BUSY, POLL, SELECT, SIGWAIT, JOIN, MUTEX, CHILD, KINDS };
+enum kind { MAIN, READER, COND, SLEEP, BUSY, POLL, SELECT, SIGWAIT, JOIN, MUTEX, CHILD, CHURN, KINDS };
 static const char *const names[KINDS] = {"main", "reader", "cond", "sleep", "busy", "poll", "select",
-                                         "sigwait", "join", "mutex", "child"};
+                                         "sigwait", "join", "mutex", "child", "churn"};
 #define MAX 64
 #define SLEEP_MS 1500
 
@@ -105,6 +107,11 @@ static void report(struct thread *t)
 }
 
 static void *run(void *arg);
+
+static void *nothing(void *arg)
+{
+    return arg;
+}
 
 static void start(struct thread *t)
 {
@@ -195,6 +202,14 @@ static void *run(void *arg)
     case JOIN:
         pthread_join(threads[t->idx + 1].handle, NULL);
         break;
+    case CHURN:
+        while (!atomic_load(&go)) {
+            pthread_t c;
+            if (pthread_create(&c, NULL, nothing, NULL) || pthread_join(c, NULL))
+                abort();
+            atomic_fetch_add(&t->count, 1);
+        }
+        break;
     case MUTEX:
         pthread_mutex_lock(&lock);
         atomic_fetch_add(&t->count, 1);
@@ -218,6 +233,12 @@ static unsigned next(unsigned n)
 static void plan(int argc, char **argv)
 {
     threads[count++].kind = MAIN;
+    if (argc == 2 && !strcmp(argv[1], "churn")) {
+        static const enum kind churn[] = {READER, COND, CHURN, CHURN, CHURN, CHURN};
+        for (unsigned i = 0; i < sizeof churn / sizeof churn[0]; i++)
+            threads[count++].kind = churn[i];
+        return;
+    }
     if (argc < 2) {
         static const enum kind fixed[] = {READER, COND, SLEEP, BUSY, POLL, SIGWAIT, MUTEX};
         for (unsigned i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
@@ -233,7 +254,7 @@ static void plan(int argc, char **argv)
         exit(2);
     if (total > 1)
         threads[count++].kind = READER;
-    static const enum kind drawn[] = {COND, SLEEP, BUSY, POLL, SELECT, SIGWAIT, JOIN, MUTEX};
+    static const enum kind drawn[] = {COND, SLEEP, BUSY, POLL, SELECT, SIGWAIT, JOIN, MUTEX, CHURN};
     while (count < total) {
         enum kind k = drawn[next(sizeof drawn / sizeof drawn[0])];
         if (k == JOIN && count + 2 > total)

@@ -26,12 +26,13 @@ final class ThreadedProgram {
 
     private ThreadedProgram() {}
 
-    /** The fixed eight threads, or with a seed 1..64 threads (or {@code threads}, if positive) in drawn states. */
-    static TestProcess start(Long seed, int threads) {
+    /**
+     * The program with these arguments (threads.c): none for the fixed eight threads, a seed for
+     * 1..64 threads in drawn states (exactly {@code threads} if positive), or "churn".
+     */
+    static TestProcess start(List<String> args, int threads) {
         List<String> argv = new ArrayList<>(List.of(TestPrograms.c("threads")));
-        if (seed != null) {
-            argv.add(Long.toString(seed));
-        }
+        argv.addAll(args);
         if (threads > 0) {
             argv.add(Integer.toString(threads));
         }

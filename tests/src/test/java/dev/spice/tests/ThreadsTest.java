@@ -27,7 +27,7 @@ class ThreadsTest {
     void eightThreadsInEightStatesGoOnAfterRestore() {
         Path image = dir.resolve("threads.img");
         ThreadedProgram.Ready before;
-        try (TestProcess original = ThreadedProgram.start(null, 0)) {
+        try (TestProcess original = ThreadedProgram.start(List.of(), 0)) {
             before = ThreadedProgram.awaitReady(original.stdout());
             Capturer.Result r = Capturer.capture(original.pid, image, false);
             assertThat(r.pid()).isEqualTo(original.pid);
@@ -44,7 +44,7 @@ class ThreadsTest {
     @Test
     void leaveRunningReleasesEveryThread() {
         Path image = dir.resolve("threads-running.img");
-        try (TestProcess original = ThreadedProgram.start(null, 0)) {
+        try (TestProcess original = ThreadedProgram.start(List.of(), 0)) {
             ThreadedProgram.Ready before = ThreadedProgram.awaitReady(original.stdout());
             Capturer.capture(original.pid, image, true);
             original.stdio.writeLine("go");
@@ -56,7 +56,7 @@ class ThreadsTest {
     void eightConcurrentRestoresOfOneMultiThreadedImage() throws Exception {
         Path image = dir.resolve("threads-concurrent.img");
         ThreadedProgram.Ready before;
-        try (TestProcess original = ThreadedProgram.start(null, 0)) {
+        try (TestProcess original = ThreadedProgram.start(List.of(), 0)) {
             before = ThreadedProgram.awaitReady(original.stdout());
             Capturer.capture(original.pid, image, false);
         }
@@ -81,6 +81,25 @@ class ThreadsTest {
         }
     }
 
+    /**
+     * Threads that start and end all the time (four threads starting and joining short-lived
+     * ones): the capture stops every thread there is, however many come and go meanwhile, and
+     * the restored churners go on (a short-lived thread caught in the snapshot ends after it).
+     */
+    @Test
+    void threadsComingAndGoingDuringTheCapture() {
+        Path image = dir.resolve("threads-churn.img");
+        ThreadedProgram.Ready before;
+        try (TestProcess original = ThreadedProgram.start(List.of("churn"), 0)) {
+            before = ThreadedProgram.awaitReady(original.stdout());
+            Capturer.capture(original.pid, image, false);
+        }
+        try (Restored restored = Restored.restore(image)) {
+            restored.stdio.writeLine("go");
+            ThreadedProgram.expectContinued(before, restored.stdout(), restored::waitFor);
+        }
+    }
+
     /** Seeded variants: 1 to 64 threads in states drawn from the seed (the program prints what it drew). */
     @ParameterizedTest
     @ValueSource(longs = {1, 2, 3, 4})
@@ -98,7 +117,7 @@ class ThreadsTest {
     private void captureAndRestore(long seed, int threads) {
         Path image = dir.resolve("threads-" + seed + ".img");
         ThreadedProgram.Ready before;
-        try (TestProcess original = ThreadedProgram.start(seed, threads)) {
+        try (TestProcess original = ThreadedProgram.start(List.of(Long.toString(seed)), threads)) {
             before = ThreadedProgram.awaitReady(original.stdout());
             Capturer.capture(original.pid, image, false);
         }
