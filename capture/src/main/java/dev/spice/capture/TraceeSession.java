@@ -81,15 +81,17 @@ final class TraceeSession implements AutoCloseable {
     private void seizeAll() {
         Set<Integer> seen = new HashSet<>();
         while (true) {
-            boolean fresh = false;
+            List<Integer> fresh = new ArrayList<>();
             for (int tid : listTasks()) {
-                if (seen.add(tid)) {
-                    fresh = true;
-                    seizeThread(tid);
+                if (seen.add(tid) && seize(tid)) {
+                    fresh.add(tid);
                 }
             }
-            if (!fresh) {
+            if (fresh.isEmpty()) {
                 break;
+            }
+            for (int tid : fresh) {             // all interrupted at once, then each stop awaited
+                awaitStop(tid);
             }
         }
         if (!threads.containsKey(pid)) {
@@ -111,8 +113,8 @@ final class TraceeSession implements AutoCloseable {
         }
     }
 
-    /** Seizes and stops one thread; a thread that ends meanwhile is simply not there. */
-    private void seizeThread(int tid) {
+    /** Seizes one thread and asks it to stop; false if it ended meanwhile (it is simply not there). */
+    private boolean seize(int tid) {
         try {
             Ptrace.seize(tid);
         } catch (ErrnoException e) {
@@ -124,7 +126,7 @@ final class TraceeSession implements AutoCloseable {
                 if (tid == pid) {
                     throw new CaptureRefusedException("no process with PID " + pid);
                 }
-                return;
+                return false;
             }
             throw e;
         }
@@ -136,6 +138,11 @@ final class TraceeSession implements AutoCloseable {
                 throw e;
             }
         }
+        return true;
+    }
+
+    /** Waits for a seized thread's interrupt stop; a thread that ends instead is dropped. */
+    private void awaitStop(int tid) {
         while (true) {
             int status = Ptrace.waitFor(tid);
             if (!Ptrace.stopped(status)) {
