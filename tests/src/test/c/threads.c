@@ -10,12 +10,19 @@
  *        threads churn      main, reader, cond and four churners, which start and join short-lived
  *                           threads without pause: threads come and go while the snapshot stops them
  *
+ * With THREADS_DENY=getppid in the environment, a seccomp filter that fails getppid with errno 77 is
+ * installed before any thread starts, so all of them run under it, and each checks it still does;
+ * with THREADS_DENY=sched_yield, one that fails sched_yield with EPERM.
+ *
  * Before the snapshot it prints one line per thread, "thread IDX KIND TID TLS MASK", the busy
  * threads' counters "busy IDX COUNT", then "ready N". After "go": "at-go busy IDX COUNT" (read by the
  * reader before it wakes anyone), one "done IDX KIND TID TLS MASK ok|BAD..." per thread, and
  * "all done N" from main, which exits 0.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,7 +31,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/select.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +60,7 @@ struct thread {
 static struct thread threads[MAX];
 static int count;
 static __thread long tls_value;
+static int deny_getppid;                   /* THREADS_DENY=getppid: every thread checks the filter */
 static atomic_int parked, go;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;   /* main holds it until go: mutex threads block */
 static pthread_mutex_t go_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -101,7 +112,9 @@ static void report(struct thread *t)
 {
     pid_t tid = gettid();
     uint64_t mask = current_mask();
-    const char *verdict = tid != t->tid ? "BAD tid" : tls_value != t->tls ? "BAD tls" : mask != t->mask ? "BAD mask" : "ok";
+    int filtered = !deny_getppid || (syscall(SYS_getppid) == -1 && errno == 77);
+    const char *verdict = tid != t->tid ? "BAD tid" : tls_value != t->tls ? "BAD tls" : mask != t->mask ? "BAD mask"
+                          : !filtered ? "BAD filter" : "ok";
     snprintf(t->report, sizeof t->report, "done %d %s %d %ld %llx %ld %s", t->idx, names[t->kind], tid, tls_value,
              (unsigned long long)mask, t->kind == SLEEP ? t->extra : (long)atomic_load(&t->count), verdict);
 }
@@ -265,8 +278,29 @@ static void plan(int argc, char **argv)
     }
 }
 
+/* A filter that fails calls numbered nr with err, installed before any thread starts. */
+static void deny(long nr, int err)
+{
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | err),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof code / sizeof code[0], code};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+        exit(2);
+}
+
 int main(int argc, char **argv)
 {
+    const char *denied = getenv("THREADS_DENY");
+    if (denied && !strcmp(denied, "getppid")) {
+        deny(SYS_getppid, 77);
+        deny_getppid = 1;
+    } else if (denied && !strcmp(denied, "sched_yield")) {
+        deny(SYS_sched_yield, EPERM);
+    }
     plan(argc, argv);
     for (int i = 0; i < count; i++)
         threads[i].idx = i;

@@ -5,6 +5,7 @@ import dev.spice.image.RestorerRange;
 import dev.spice.sys.Nr;
 import dev.spice.sys.SeccompProgram;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * The system calls the restorer still makes after it installed the image's seccomp filters
@@ -44,7 +45,7 @@ final class RestorerTail {
     private RestorerTail() {}
 
     static void check(List<SeccompFilter> filters, boolean threads) {
-        List<Call> calls = threads ? java.util.stream.Stream.concat(CALLS.stream(), THREAD_CALLS.stream()).toList() : CALLS;
+        List<Call> calls = threads ? Stream.concat(CALLS.stream(), THREAD_CALLS.stream()).toList() : CALLS;
         for (int i = 0; i < filters.size(); i++) {
             SeccompProgram program;
             try {

@@ -31,12 +31,16 @@ final class ThreadedProgram {
      * 1..64 threads in drawn states (exactly {@code threads} if positive), or "churn".
      */
     static TestProcess start(List<String> args, int threads) {
+        return start(args, threads, TestPrograms.environment());
+    }
+
+    static TestProcess start(List<String> args, int threads, Map<String, String> env) {
         List<String> argv = new ArrayList<>(List.of(TestPrograms.c("threads")));
         argv.addAll(args);
         if (threads > 0) {
             argv.add(Integer.toString(threads));
         }
-        return TestProcess.start(argv, TestPrograms.environment());
+        return TestProcess.start(argv, env);
     }
 
     static Ready awaitReady(LineQueue out) {

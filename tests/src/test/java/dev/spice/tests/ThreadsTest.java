@@ -1,8 +1,11 @@
 package dev.spice.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spice.capture.Capturer;
+import dev.spice.image.ImageReader;
+import dev.spice.restore.RestoreFailedException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,6 +101,39 @@ class ThreadsTest {
             restored.stdio.writeLine("go");
             ThreadedProgram.expectContinued(before, restored.stdout(), restored::waitFor);
         }
+    }
+
+    /**
+     * A seccomp filter every thread runs under (installed before they started) is installed again
+     * for all of them at once (TSYNC): each restored thread still gets errno 77 from getppid.
+     */
+    @Test
+    void everyRestoredThreadRunsUnderTheProcesssFilter() {
+        Path image = dir.resolve("threads-filtered.img");
+        ThreadedProgram.Ready before;
+        try (TestProcess original = ThreadedProgram.start(List.of("7"), 12,
+                TestPrograms.environment("THREADS_DENY", "getppid"))) {
+            before = ThreadedProgram.awaitReady(original.stdout());
+            Capturer.capture(original.pid, image, false);
+        }
+        assertThat(ImageReader.read(image).contents().seccomp()).hasSize(1);
+        try (Restored restored = Restored.restore(image)) {
+            restored.stdio.writeLine("go");
+            ThreadedProgram.expectContinued(before, restored.stdout(), restored::waitFor);
+        }
+    }
+
+    /** Threads leave through futex and the reaper yields: a filter that denies sched_yield is refused up front. */
+    @Test
+    void filterThatDeniesAThreadsLastCallsIsRefusedBeforeAnythingStarts() {
+        Path image = dir.resolve("threads-yield.img");
+        try (TestProcess original = ThreadedProgram.start(List.of(), 0,
+                TestPrograms.environment("THREADS_DENY", "sched_yield"))) {
+            ThreadedProgram.awaitReady(original.stdout());
+            Capturer.capture(original.pid, image, false);
+        }
+        assertThatThrownBy(() -> Restored.restore(image)).isInstanceOf(RestoreFailedException.class)
+                .hasMessageContaining("answers sched_yield with ERRNO 1").hasMessageNotContaining("\n");
     }
 
     /** Seeded variants: 1 to 64 threads in states drawn from the seed (the program prints what it drew). */
