@@ -18,7 +18,8 @@ import java.util.HexFormat;
  * process sees it (/proc/PID/mountinfo, through /proc/PID/root), and named by its /proc/self/fd link.
  */
 final class InotifyPaths {
-    private static final int O_PATH_CLOEXEC = 010000000 | 02000000, AT_FDCWD = -100;
+    /** open_by_handle_at takes no O_PATH descriptor for the mount: a directory opened for reading. */
+    private static final int O_DIRECTORY_CLOEXEC = 0200000 | 02000000, AT_FDCWD = -100;
 
     private final int pid;
 
@@ -45,7 +46,7 @@ final class InotifyPaths {
         try (Arena arena = Arena.ofConfined()) {
             String at = ProcFiles.path(pid, "root") + mountPoint;
             mountFd = (int) Syscall.call("open " + at, Nr.OPENAT, AT_FDCWD, arena.allocateFrom(at).address(),
-                    O_PATH_CLOEXEC);
+                    O_DIRECTORY_CLOEXEC);
         }
         try {
             return FileHandles.open(mountFd, handleType, HexFormat.of().parseHex(handleHex));

@@ -185,6 +185,10 @@ final class KernelObjectReader implements AutoCloseable {
                 f.put(part.substring(0, colon), part.substring(colon + 1));
             }
             int wd = Integer.parseInt(f.get("wd"), 16);
+            if (!f.containsKey("f_handle")) {
+                throw new CaptureRefusedException("inotify fd " + v.fd() + " watches a file on a file system without "
+                        + "file handles (wd " + wd + "), which cannot be named for a restore");
+            }
             int watched = inotifyPaths.open(v.fd(), Long.parseLong(f.get("sdev"), 16),
                     Integer.parseInt(f.get("fhandle-type"), 16), f.get("f_handle"));
             int file;

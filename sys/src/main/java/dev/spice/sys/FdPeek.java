@@ -117,6 +117,9 @@ public final class FdPeek {
                 if (n == 0 && stream) {
                     break;                          // end of stream: the peer shut down, nothing more queued
                 }
+                if (n == 0) {                       // a peek offset cannot step over an empty datagram
+                    throw new UnsupportedQueueException("an empty datagram is queued");
+                }
                 byte[] data = buf.asSlice(0, n).toArray(JAVA_BYTE);
                 if (stream) {
                     streamBytes.writeBytes(data);
