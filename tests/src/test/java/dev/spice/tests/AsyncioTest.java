@@ -3,6 +3,9 @@ package dev.spice.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spice.capture.Capturer;
+import dev.spice.image.ImageReader;
+import dev.spice.image.Records.FdKind;
+import dev.spice.image.Records.FdRecord;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -30,6 +33,8 @@ class AsyncioTest {
             assertThat(original.stdout().awaitPrefix("echo ", TIMEOUT)).isEqualTo("echo BEFORE");
             Capturer.capture(original.pid, image, false);
         }
+        assertThat(ImageReader.read(image).contents().fds()).extracting(FdRecord::kind)
+                .contains(FdKind.EPOLL, FdKind.UNIX_PAIR);
         try (Restored restored = Restored.restore(image)) {
             for (String word : List.of("one", "two", "three")) {
                 restored.stdio.writeLine(word);
