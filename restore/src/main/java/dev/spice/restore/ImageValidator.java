@@ -2,6 +2,7 @@ package dev.spice.restore;
 
 import dev.spice.image.ImageContents;
 import dev.spice.image.ImageFormat;
+import dev.spice.image.Records;
 import dev.spice.image.Records.FileRecord;
 import dev.spice.image.Records.Rlimit;
 import dev.spice.image.Records.VmaRecord;
@@ -45,7 +46,31 @@ final class ImageValidator {
         }
         checkVdsoLayout(c.vmas());
         checkRlimits(c.rlimits());
+        checkPipeCapacities(c);
         RestorerTail.check(c.seccomp());
+    }
+
+    /** Without CAP_SYS_RESOURCE, F_SETPIPE_SZ may not exceed fs.pipe-max-size: refused before the restorer would fail. */
+    private static void checkPipeCapacities(ImageContents c) {
+        if (HARD_LIMITS == null) {
+            return;
+        }
+        for (Records.FdObject o : c.kernelObjects().objects()) {
+            if (o.kind() == Records.FdKind.PIPE && o.param() > PIPE_MAX_SIZE) {
+                throw new RestoreFailedException("the image has a pipe of " + o.param() + " bytes, more than this "
+                        + "machine's fs.pipe-max-size (" + PIPE_MAX_SIZE + ") allows without CAP_SYS_RESOURCE");
+            }
+        }
+    }
+
+    private static final long PIPE_MAX_SIZE = pipeMaxSize();
+
+    private static long pipeMaxSize() {
+        try {
+            return Long.parseLong(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/fs/pipe-max-size")).strip());
+        } catch (java.io.IOException | NumberFormatException e) {
+            return 1 << 20;                       // the kernel's default
+        }
     }
 
     private static void checkFile(FileRecord f) {
