@@ -150,6 +150,7 @@ static void load_metadata(const char *path)
     }
     for (uint64_t i = 0; i < fd_count; i++)
         if (fds[i].fd < 0 || (i > 0 && fds[i].fd <= fds[i - 1].fd) ||
+            fds[i].kind < FD_STDIO || fds[i].kind > FD_INOTIFY ||
             (fds[i].kind == FD_FILE && fds[i].file >= file_count) ||
             (fds[i].kind >= FD_FIRST_OBJECT && h.version < IMG_KOBJ_VERSION))
             die("image", "has an invalid file descriptor entry", 0);
