@@ -65,9 +65,12 @@ final class ImageValidator {
 
     private static final long PIPE_MAX_SIZE = pipeMaxSize();
 
+    /** Read in one call: a sysctl file answers a first short read, then nothing (Files.readString gets "1"). */
     private static long pipeMaxSize() {
-        try {
-            return Long.parseLong(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/fs/pipe-max-size")).strip());
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of("/proc/sys/fs/pipe-max-size"))) {
+            byte[] buf = new byte[32];
+            int n = in.read(buf);
+            return Long.parseLong(new String(buf, 0, Math.max(n, 0), java.nio.charset.StandardCharsets.US_ASCII).strip());
         } catch (java.io.IOException | NumberFormatException e) {
             return 1 << 20;                       // the kernel's default
         }

@@ -106,6 +106,19 @@ class KernelObjectsBadImageTest {
         assertThat(restorerVerdict(bad)).startsWith("error image ").contains(c.restorerSays());
     }
 
+    @org.junit.jupiter.api.Test
+    void pipeBeyondThisMachinesLimitIsRefusedBeforeLaunch() throws IOException {
+        Corruption big = new Corruption("pipe of 2 MiB", SEC_FD_OBJECTS, b -> b.putInt(entry(b, 48, 0, PIPE) + 8, 1 << 21),
+                "fs.pipe-max-size", "");
+        Path bad = dir.resolve("big-pipe.img");
+        Files.write(bad, corrupt(big));
+        // The format allows it; this machine does not (no CAP_SYS_RESOURCE, pipe-max-size 1 MiB by default).
+        org.junit.jupiter.api.Assumptions.assumeTrue((dev.spice.sys.proc.ProcStatus.read((int) ProcessHandle.current().pid())
+                .hex("CapEff") & (1L << 24)) == 0, "needs a machine without CAP_SYS_RESOURCE");
+        assertThatThrownBy(() -> Launcher.restore(bad, LaunchOptions.detached(Map.of())))
+                .isInstanceOf(RestoreFailedException.class).hasMessageContaining(big.javaSays());
+    }
+
     /** The good image with one change and its checksums recomputed. */
     private static byte[] corrupt(Corruption c) {
         byte[] img = good.clone();
