@@ -122,6 +122,11 @@ static void load_metadata(const char *path)
                 seccomp_len = s->length;
             }
             break;
+        case IMG_SEC_FD_OBJECTS: case IMG_SEC_EPOLL_TARGETS: case IMG_SEC_FD_MESSAGES:
+        case IMG_SEC_FD_DATA: case IMG_SEC_INOTIFY_WATCHES:
+            if (h.version >= IMG_KOBJ_VERSION)  /* before version 3: unknown optional sections */
+                note_fd_object_section(s->type, payload, s->length);
+            break;
         default: break;                        /* optional sections of later writers */
         }
         p = (const char *)payload + ((s->length + 7) & ~7ul);
@@ -164,8 +169,12 @@ static void load_metadata(const char *path)
         }
     }
     for (uint64_t i = 0; i < fd_count; i++)
-        if (fds[i].fd < 0 || (fds[i].kind == FD_FILE && fds[i].file >= file_count))
+        if (fds[i].fd < 0 || (i > 0 && fds[i].fd <= fds[i - 1].fd) ||
+            fds[i].kind < FD_STDIO || fds[i].kind > FD_INOTIFY ||
+            (fds[i].kind == FD_FILE && fds[i].file >= file_count) ||
+            (fds[i].kind >= FD_FIRST_OBJECT && h.version < IMG_KOBJ_VERSION))
             die("image", "has an invalid file descriptor entry", 0);
+    check_fd_objects();
     if (ws_data && (ws_data->offset < h.data_offset || ws_data->offset + ws_data->bytes > h.data_offset + h.data_size))
         die("image", "has a working set outside its data", 0);
     if (proc->exe_file >= file_count)

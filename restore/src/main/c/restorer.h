@@ -87,6 +87,32 @@ void open_files(void);
 void close_files(void);
 void restore_fds(void);
 
+/* fdobjects.c: the kernel objects behind descriptors of kinds 3-9 (the sections, their checks, dispatch) */
+#define MAX_FD_OBJECTS 4096
+extern const struct img_fd_object *fd_objects;
+extern const struct img_epoll_target *epoll_targets;
+extern const struct img_fd_message *fd_messages;
+extern const struct img_inotify_watch *inotify_watches;
+extern const uint8_t *fd_data;
+extern uint64_t fd_object_count, epoll_target_count, fd_message_count, inotify_watch_count, fd_data_len;
+void note_fd_object_section(uint32_t type, const void *payload, uint64_t length);
+void check_fd_objects(void);
+void restore_fd_object(const struct img_fd *e, int floor);  /* called by restore_fds, entry by entry */
+void restore_fd_links(void);                                /* once every descriptor exists */
+int object_fd(uint32_t object, uint32_t end);               /* the descriptor number of an object's end */
+int new_fd_high(long fd, const char *what);                 /* checks a new descriptor, moves it above the floor */
+void place_fd(int tmp, const struct img_fd *e);             /* dup3 to its number, its flags, close tmp */
+
+/* eventfd.c, signalfd.c, timerfd.c, epoll.c, pipes.c, inotify.c: one unit per object class */
+int create_eventfd(const struct img_fd_object *o);
+int create_signalfd(const struct img_fd_object *o);
+int create_timerfd(const struct img_fd_object *o);
+int create_epoll(const struct img_fd_object *o);
+void add_epoll_targets(const struct img_fd_object *o, int epfd);
+void create_pipe(const struct img_fd_object *o, int ends[2]);
+void create_unix_pair(const struct img_fd_object *o, int ends[2]);
+int create_inotify(const struct img_fd_object *o);
+
 /* workingset.c: the working set */
 void read_working_set(void);
 void check_working_set_cached(void);

@@ -82,7 +82,8 @@ public final class Capturer {
         int exe = files.add("executable", ProcFiles.readLink(pid, "exe"), ProcFiles.path(pid, "exe").toString(), true);
         ProcStat stat = ProcStat.read(pid);
         List<PlannedMapping> plan = MappingPlanner.plan(pid, Smaps.read(pid), stat.field(28), files);
-        List<FdRecord> fds = FdTableReader.read(pid, files);
+        FdTableReader.FdTable fdTable = FdTableReader.read(pid, files);
+        List<FdRecord> fds = fdTable.fds();
         String cwd = ProcFiles.readLink(pid, "cwd");
         if (cwd.endsWith(" (deleted)")) {
             throw new CaptureRefusedException("the working directory " + cwd + " was deleted");
@@ -97,7 +98,7 @@ public final class Capturer {
             long gadget = SigreturnGadget.find(pid, injected.sigactions, plan, memory);
             ProcessRecord process = processRecord(pid, status, stat, cwd, exe, injected, gadget, threads.size());
             writer.commit(new ImageContents(process, threads, memory.vmas(), memory.runs(), files.records(),
-                    fds, auxv(pid), injected.sigactions, rlimits(pid), groups(pid, status), seccomp));
+                    fds, fdTable.objects(), auxv(pid), injected.sigactions, rlimits(pid), groups(pid, status), seccomp));
         }
         long bytes;
         try {

@@ -2,6 +2,7 @@ package dev.spice.restore;
 
 import dev.spice.image.ImageContents;
 import dev.spice.image.ImageFormat;
+import dev.spice.image.Records;
 import dev.spice.image.Records.FileRecord;
 import dev.spice.image.Records.Rlimit;
 import dev.spice.image.Records.VmaRecord;
@@ -46,6 +47,7 @@ final class ImageValidator {
         }
         checkVdsoLayout(c.vmas());
         checkRlimits(c.rlimits());
+        checkPipeCapacities(c);
         RestorerTail.check(c.seccomp(), c.threads().size() > 1);
     }
 
@@ -63,6 +65,32 @@ final class ImageValidator {
         }
         if (!tids.contains(c.process().pid())) {
             throw new RestoreFailedException("the image has no thread whose ID is the process ID " + c.process().pid());
+        }
+    }
+
+    /** Without CAP_SYS_RESOURCE, F_SETPIPE_SZ may not exceed fs.pipe-max-size: refused before the restorer would fail. */
+    private static void checkPipeCapacities(ImageContents c) {
+        if (HARD_LIMITS == null) {
+            return;
+        }
+        for (Records.FdObject o : c.kernelObjects().objects()) {
+            if (o.kind() == Records.FdKind.PIPE && o.param() > PIPE_MAX_SIZE) {
+                throw new RestoreFailedException("the image has a pipe of " + o.param() + " bytes, more than this "
+                        + "machine's fs.pipe-max-size (" + PIPE_MAX_SIZE + ") allows without CAP_SYS_RESOURCE");
+            }
+        }
+    }
+
+    private static final long PIPE_MAX_SIZE = pipeMaxSize();
+
+    /** Read in one call: a sysctl file answers a first short read, then nothing (Files.readString gets "1"). */
+    private static long pipeMaxSize() {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of("/proc/sys/fs/pipe-max-size"))) {
+            byte[] buf = new byte[32];
+            int n = in.read(buf);
+            return Long.parseLong(new String(buf, 0, Math.max(n, 0), java.nio.charset.StandardCharsets.US_ASCII).strip());
+        } catch (java.io.IOException | NumberFormatException e) {
+            return 1 << 20;                       // the kernel's default
         }
     }
 

@@ -51,6 +51,30 @@ class RefusalTest {
     }
 
     @Test
+    void duplicatedKernelObjectIsRefusedByName() {
+        try (TestProcess p = Obstacle.start("dupfd")) {
+            assertThatThrownBy(() -> Capturer.capture(p.pid, dir.resolve("x.img"), false))
+                    .isInstanceOf(CaptureRefusedException.class)
+                    .hasMessageContaining("fd 6 (anon_inode:[eventfd]) is a duplicate of fd 5");
+            Obstacle.expectStillTicking(p);
+        }
+        assertThat(dir.resolve("x.img")).doesNotExist();
+    }
+
+    @Test
+    void queuedDescriptorIsRefusedAndLeftQueued() {
+        try (TestProcess p = Obstacle.start("rights")) {
+            assertThatThrownBy(() -> Capturer.capture(p.pid, dir.resolve("x.img"), false))
+                    .isInstanceOf(CaptureRefusedException.class)
+                    .hasMessageContaining("fd 6 (socket:[").hasMessageContaining("carries descriptors");
+            Obstacle.expectStillTicking(p);
+            // The peek left the message where it was: a second attempt meets it again.
+            assertThatThrownBy(() -> Capturer.capture(p.pid, dir.resolve("x.img"), false))
+                    .hasMessageContaining("carries descriptors");
+        }
+    }
+
+    @Test
     void childProcessIsRefused() {
         try (TestProcess p = Obstacle.start("child")) {
             int child = Integer.parseInt(ProcFiles.read(p.pid, "task/" + p.pid + "/children").strip());
