@@ -3,9 +3,12 @@
  * the test snapshots the process, restores it, and writes "go" to its stdin; then every thread
  * checks that it is still itself (TID, thread-local value, signal mask) and reports.
  *
- * Usage: threads            8 threads: main (pthread_join of the reader), reader (read on fd 0),
+ * Usage: threads            11 threads: main (pthread_join of the reader), reader (read on fd 0),
  *                           cond (pthread_cond_wait), sleep (nanosleep), busy (counting), poll,
- *                           sigwait (sigwaitinfo), mutex (pthread_mutex_lock)
+ *                           sigwait (sigwaitinfo), mutex (pthread_mutex_lock), pipe (read on a
+ *                           pipe of its own, which the reader writes after go), eventfd (epoll_wait
+ *                           on an eventfd, which the reader signals after go), timerfd (epoll_wait
+ *                           on a timerfd armed SLEEP_MS ahead)
  *        threads SEED [N]   1..64 threads (or N) in states drawn from SEED (a joiner brings its own child)
  *        threads churn      main, reader, cond and four churners, which start and join short-lived
  *                           threads without pause: threads come and go while the snapshot stops them
@@ -34,13 +37,20 @@
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/select.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
-enum kind { MAIN, READER, COND, SLEEP, BUSY, POLL, SELECT, SIGWAIT, JOIN, MUTEX, CHILD, CHURN, KINDS };
+enum kind { MAIN, READER, COND, SLEEP, BUSY, POLL, SELECT, SIGWAIT, JOIN, MUTEX, CHILD, CHURN, PIPE, EVENTFD,
+            TIMERFD, KINDS };
 static const char *const names[KINDS] = {"main", "reader", "cond", "sleep", "busy", "poll", "select",
-                                         "sigwait", "join", "mutex", "child", "churn"};
+                                         "sigwait", "join", "mutex", "child", "churn", "pipe", "eventfd",
+                                         "timerfd"};
+#define GO_BYTE 'g'         /* what the reader writes into a pipe thread's pipe */
+#define GO_COUNT 5          /* what it adds to an eventfd thread's counter */
 #define MAX 64
 #define SLEEP_MS 1500
 
@@ -53,7 +63,9 @@ struct thread {
     uint64_t mask;          /* the signal mask it set */
     int joined;             /* a joiner joins its child; main joins the rest */
     atomic_long count;      /* busy: iterations; poll/select: timeouts */
-    long extra;             /* sleep: ms slept */
+    long extra;             /* sleep, timerfd: ms until woken */
+    int fd[2];              /* pipe: its read and write ends; eventfd, timerfd: the object and its epoll */
+    const char *bad;        /* what its own kind-specific check found wrong, if anything */
     char report[160];
 };
 
@@ -114,9 +126,10 @@ static void report(struct thread *t)
     uint64_t mask = current_mask();
     int filtered = !deny_getppid || (syscall(SYS_getppid) == -1 && errno == 77);
     const char *verdict = tid != t->tid ? "BAD tid" : tls_value != t->tls ? "BAD tls" : mask != t->mask ? "BAD mask"
-                          : !filtered ? "BAD filter" : "ok";
+                          : !filtered ? "BAD filter" : t->bad ? t->bad : "ok";
+    long value = t->kind == SLEEP || t->kind == TIMERFD ? t->extra : (long)atomic_load(&t->count);
     snprintf(t->report, sizeof t->report, "done %d %s %d %ld %llx %ld %s", t->idx, names[t->kind], tid, tls_value,
-             (unsigned long long)mask, t->kind == SLEEP ? t->extra : (long)atomic_load(&t->count), verdict);
+             (unsigned long long)mask, value, verdict);
 }
 
 static void *run(void *arg);
@@ -143,9 +156,45 @@ static void release_all(void)
     atomic_store(&go, 1);
     pthread_cond_broadcast(&go_cond);
     pthread_mutex_unlock(&go_lock);
-    for (int i = 0; i < count; i++)
-        if (threads[i].kind == SIGWAIT)
-            pthread_kill(threads[i].handle, SIGUSR1);
+    for (int i = 0; i < count; i++) {
+        struct thread *t = &threads[i];
+        if (t->kind == SIGWAIT)
+            pthread_kill(t->handle, SIGUSR1);
+        char byte = GO_BYTE;
+        uint64_t add = GO_COUNT;
+        if ((t->kind == PIPE && write(t->fd[1], &byte, 1) != 1) ||
+            (t->kind == EVENTFD && write(t->fd[0], &add, sizeof add) != sizeof add))
+            exit(5);
+    }
+}
+
+/* The kernel objects of the pipe, eventfd and timerfd threads, made before they park. */
+static void make_objects(struct thread *t)
+{
+    if (t->kind == PIPE && pipe(t->fd))
+        exit(2);
+    if (t->kind != EVENTFD && t->kind != TIMERFD)
+        return;
+    t->fd[0] = t->kind == EVENTFD ? eventfd(0, EFD_CLOEXEC) : timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    t->fd[1] = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0xe0000000ull + (uint64_t)t->idx};
+    if (t->fd[0] < 0 || t->fd[1] < 0 || epoll_ctl(t->fd[1], EPOLL_CTL_ADD, t->fd[0], &ev))
+        exit(2);
+}
+
+/* Waits on the thread's epoll for its one object; the event must carry the thread's cookie. */
+static uint64_t await_object(struct thread *t)
+{
+    struct epoll_event ev;
+    int n;
+    while ((n = epoll_wait(t->fd[1], &ev, 1, -1)) < 0 && errno == EINTR)
+        ;
+    uint64_t value = 0;
+    if (n != 1 || ev.data.u64 != 0xe0000000ull + (uint64_t)t->idx || !(ev.events & EPOLLIN))
+        t->bad = "BAD epoll event";
+    else if (read(t->fd[0], &value, sizeof value) != sizeof value)
+        t->bad = "BAD read";
+    return value;
 }
 
 static void read_go(void)
@@ -168,6 +217,12 @@ static void *run(void *arg)
     become(t);
     if (t->kind == JOIN)
         start(&threads[t->idx + 1]);           /* its child comes right after it */
+    if (t->kind == TIMERFD) {
+        struct itimerspec in = {{0, 0}, {SLEEP_MS / 1000, (SLEEP_MS % 1000) * 1000000L}};
+        atomic_store(&t->count, now_ms());
+        if (timerfd_settime(t->fd[0], 0, &in, NULL))
+            exit(2);
+    }
     atomic_fetch_add(&parked, 1);
     switch (t->kind) {
     case READER:
@@ -223,6 +278,28 @@ static void *run(void *arg)
             atomic_fetch_add(&t->count, 1);
         }
         break;
+    case PIPE: {
+        char byte = 0;
+        if (read(t->fd[0], &byte, 1) != 1 || byte != GO_BYTE)
+            t->bad = "BAD pipe byte";
+        atomic_store(&t->count, byte);
+        break;
+    }
+    case EVENTFD: {
+        uint64_t value = await_object(t);
+        if (!t->bad && value != GO_COUNT)
+            t->bad = "BAD eventfd count";
+        atomic_store(&t->count, (long)value);
+        break;
+    }
+    case TIMERFD: {
+        uint64_t expirations = await_object(t);
+        t->extra = now_ms() - t->count;        /* count held the arming time */
+        if (!t->bad && expirations != 1)
+            t->bad = "BAD timer expirations";
+        wait_for_go();
+        break;
+    }
     case MUTEX:
         pthread_mutex_lock(&lock);
         atomic_fetch_add(&t->count, 1);
@@ -253,7 +330,7 @@ static void plan(int argc, char **argv)
         return;
     }
     if (argc < 2) {
-        static const enum kind fixed[] = {READER, COND, SLEEP, BUSY, POLL, SIGWAIT, MUTEX};
+        static const enum kind fixed[] = {READER, COND, SLEEP, BUSY, POLL, SIGWAIT, MUTEX, PIPE, EVENTFD, TIMERFD};
         for (unsigned i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
             threads[count++].kind = fixed[i];
         return;
@@ -267,7 +344,8 @@ static void plan(int argc, char **argv)
         exit(2);
     if (total > 1)
         threads[count++].kind = READER;
-    static const enum kind drawn[] = {COND, SLEEP, BUSY, POLL, SELECT, SIGWAIT, JOIN, MUTEX, CHURN};
+    static const enum kind drawn[] = {COND, SLEEP, BUSY, POLL, SELECT, SIGWAIT, JOIN, MUTEX, CHURN, PIPE, EVENTFD,
+                                      TIMERFD};
     while (count < total) {
         enum kind k = drawn[next(sizeof drawn / sizeof drawn[0])];
         if (k == JOIN && count + 2 > total)
@@ -302,8 +380,10 @@ int main(int argc, char **argv)
         deny(SYS_sched_yield, EPERM);
     }
     plan(argc, argv);
-    for (int i = 0; i < count; i++)
+    for (int i = 0; i < count; i++) {
         threads[i].idx = i;
+        make_objects(&threads[i]);
+    }
     struct thread *self = &threads[0];
     become(self);
     pthread_mutex_lock(&lock);

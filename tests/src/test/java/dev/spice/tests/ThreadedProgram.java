@@ -64,7 +64,7 @@ final class ThreadedProgram {
     /**
      * After "go": every busy counter went on from at least where it was before the snapshot, and
      * every thread reports the TID, thread-local value and signal mask it had, a full sleep for the
-     * sleeper; the program exits 0.
+     * sleeper and the timer's waiter; the program exits 0.
      */
     static void expectContinued(Ready before, LineQueue out, IntSupplier exitCode) {
         Map<Integer, String[]> done = new HashMap<>();
@@ -95,7 +95,7 @@ final class ThreadedProgram {
             assertThat(Long.parseLong(f[4])).as(what + ": thread-local value").isEqualTo(t.tls());
             assertThat(f[5]).as(what + ": signal mask").isEqualTo(t.mask());
             assertThat(f[7]).as(what + ": its own check").isEqualTo("ok");
-            if (t.kind().equals("sleep")) {
+            if (t.kind().equals("sleep") || t.kind().equals("timerfd")) {
                 assertThat(Long.parseLong(f[6])).as(what + ": slept ms").isGreaterThanOrEqualTo(SLEEP_MS);
             }
         }

@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Multi-threaded processes: every thread stopped, captured and restored at its TID, in its state
- * (futex waits, sleep, busy loop, read, poll, select, sigwaitinfo, join, mutex), and going on exactly
+ * (futex waits, sleep, busy loop, read, poll, select, sigwaitinfo, join, mutex, read on a pipe,
+ * epoll_wait on an eventfd and on a timerfd), and going on exactly
  * where it was (tests/src/test/c/threads.c checks each thread against what it recorded).
  */
 class ThreadsTest {
@@ -37,7 +38,8 @@ class ThreadsTest {
             assertThat(original.alive()).as("the original is killed after the capture").isFalse();
         }
         assertThat(before.threads()).extracting(ThreadedProgram.Thread::kind)
-                .containsExactly("main", "reader", "cond", "sleep", "busy", "poll", "sigwait", "mutex");
+                .containsExactly("main", "reader", "cond", "sleep", "busy", "poll", "sigwait", "mutex", "pipe",
+                        "eventfd", "timerfd");
         try (Restored restored = Restored.restore(image)) {
             restored.stdio.writeLine("go");
             ThreadedProgram.expectContinued(before, restored.stdout(), restored::waitFor);
