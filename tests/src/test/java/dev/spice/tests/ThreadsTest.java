@@ -28,7 +28,7 @@ class ThreadsTest {
     Path dir;
 
     @Test
-    void eightThreadsInEightStatesGoOnAfterRestore() {
+    void elevenThreadsInElevenStatesGoOnAfterRestore() {
         Path image = dir.resolve("threads.img");
         ThreadedProgram.Ready before;
         try (TestProcess original = ThreadedProgram.start(List.of(), 0)) {
