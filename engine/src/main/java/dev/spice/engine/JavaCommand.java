@@ -1,0 +1,78 @@
+package dev.spice.engine;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Java functions: the JDK the engine runs on (JDK 25) running the shim jar
+ * {@code runtimes/java} (docs/java-functions.md). Every Lambda Java runtime name (java8.al2,
+ * java11 ... java25) runs on it: bytecode of older releases runs unchanged.
+ *
+ * <p>The JVM's flags aim at a fast start and a small snapshot that restores anywhere:
+ * <ul>
+ *   <li>{@code -XX:-UsePerfData}: no hsperfdata file, a shared mapping of /tmp/hsperfdata_USER/PID
+ *       that would tie the image to a file named by the old PID (and cost a page of writes per tick);</li>
+ *   <li>{@code -XX:+UseSerialGC}: one collector without threads of its own and the smallest heap
+ *       bookkeeping (no remembered sets or card-table workers); after the prepare's full
+ *       collections it shrinks the heap towards {@code -Xms} and returns the rest to the kernel;</li>
+ *   <li>{@code -Xms16m}, {@code -Xmx} three quarters of memory_mb: a small heap at the snapshot
+ *       (eden's dead objects are pages in the image), room to grow up to what the cgroup allows
+ *       with the JVM's native memory (metaspace, code cache, thread stacks) beside it;</li>
+ *   <li>{@code -Xshare:auto}: the JDK's default CDS archive, mapped from lib/server/classes.jsa
+ *       (its read-only part stays a clean file mapping, shared through the page cache by every
+ *       restored instance instead of being stored in the image);</li>
+ *   <li>{@code -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1}: the C1 compiler only, in one
+ *       thread, as Lambda's Java runtimes do by default: quick to warm up, a small code cache, fewer
+ *       threads to capture. Long computations are slower than with C2; a function that wants C2
+ *       sets {@code JAVA_TOOL_OPTIONS: -XX:TieredStopAtLevel=4 -XX:CICompilerCount=2} (below);</li>
+ *   <li>{@code -XX:+DisableAttachMechanism}: no attach listener thread and no UNIX socket in /tmp;</li>
+ *   <li>{@code -Xlog:disable -Xlog:all=warning:stderr}: the JVM's own warnings go to stderr, never
+ *       into stdout;</li>
+ *   <li>{@code --add-opens} of the packages whose static random generators the shim reseeds after a
+ *       restore, and {@code --enable-native-access} for its malloc_trim(0) call at prepare.</li>
+ * </ul>
+ * The manifest's {@code JAVA_TOOL_OPTIONS} are passed as arguments after these (so they can
+ * override them) rather than in the environment, where the JVM would read them before the
+ * command line and lose every conflict. They are split at whitespace.
+ */
+final class JavaCommand implements RuntimeCommand {
+    static final String TOOL_OPTIONS = "JAVA_TOOL_OPTIONS";
+    private static final String MAIN = "dev.spice.runtime.Main";
+
+    private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    private final Path shim;
+
+    JavaCommand(Path runtimesDir) {
+        this.shim = ShimFiles.install("runtime/java/spice-runtime-java.jar", runtimesDir, "java");
+    }
+
+    @Override
+    public List<String> argv(Deployment d) {
+        FunctionManifest m = d.manifest();
+        List<String> argv = new ArrayList<>(List.of(java.toString(),
+                "-XX:-UsePerfData", "-XX:+UseSerialGC",
+                "-Xms16m", "-Xmx" + Math.max(16, m.memoryMb() * 3 / 4) + "m",
+                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
+                "-XX:+DisableAttachMechanism", "-Xlog:disable", "-Xlog:all=warning:stderr",
+                "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
+                "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+                "--add-opens=java.base/sun.security.jca=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED"));
+        String own = m.env().get(TOOL_OPTIONS);
+        if (own != null && !own.isBlank()) {
+            argv.addAll(List.of(own.strip().split("\\s+")));
+        }
+        argv.addAll(List.of("-cp", shim.toString(), MAIN, m.handler(), d.codeDir().toString()));
+        return argv;
+    }
+
+    @Override
+    public Map<String, String> environment(Deployment d) {
+        Map<String, String> env = new LinkedHashMap<>(LambdaEnvironment.of(d, Map.of(
+                "JAVA_HOME", java.getParent().getParent().toString())));
+        env.remove(TOOL_OPTIONS);
+        return env;
+    }
+}
