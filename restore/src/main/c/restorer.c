@@ -42,7 +42,8 @@ int own_map_count;
 int status_fd = -1, image_fd = -1, hostproc_fd = -1;
 const struct img_header *hdr;
 const struct img_process *proc;
-const struct img_thread *threads[1];
+const struct img_thread *threads[MAX_THREADS];
+uint32_t thread_count;
 const struct img_vma *vmas;
 const struct img_run *runs;
 const struct img_file *files;
@@ -108,6 +109,7 @@ __attribute__((noreturn)) void restore(void)
 {
     t_start = now_ns();
     const struct img_thread *t = threads[0];
+    block_signals();                            /* each thread's own mask returns with its frame */
     clear_address_space();
     place_vdso();
     anonymize_self();
@@ -119,14 +121,18 @@ __attribute__((noreturn)) void restore(void)
     restore_rlimits();
     restore_fds();
     restore_process_state();
+    spawn_threads();                            /* threads.c: the others, each setting its own state */
     restore_thread_state(t);
     restore_credentials();
+    await_threads();
     t_state = now_ns();
     restore_seccomp();                          /* from here on every call goes through the filters */
     report_ok();
     sys1(__NR_close, status_fd);
     sys1(__NR_close, image_fd);
     sys1(__NR_close, hostproc_fd);
+    if (thread_count > 1)
+        leave_with_threads();
     final_jump(t);
 }
 
