@@ -40,7 +40,8 @@ import java.util.Map;
  *   <li>{@code -Xlog:disable -Xlog:all=warning:stderr}: the JVM's own warnings go to stderr, never
  *       into stdout;</li>
  *   <li>{@code --add-opens} of the packages whose static random generators the shim reseeds after a
- *       restore, and {@code --enable-native-access} for its malloc_trim(0) call at prepare.</li>
+ *       restore (and of jdk.internal.misc, whose Unsafe tells it which of them exist yet), and
+ *       {@code --enable-native-access} for its malloc_trim(0) call at prepare.</li>
  * </ul>
  * The manifest's {@code JAVA_TOOL_OPTIONS} are passed as arguments after these (so they can
  * override them) rather than in the environment, where the JVM would read them before the
@@ -68,7 +69,8 @@ final class JavaCommand implements RuntimeCommand {
                 "-XX:+DisableAttachMechanism", "-Xlog:disable", "-Xlog:all=warning:stderr",
                 "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
                 "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
-                "--add-opens=java.base/sun.security.jca=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED"));
+                "--add-opens=java.base/sun.security.jca=ALL-UNNAMED",
+                "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED"));
         String own = m.env().get(TOOL_OPTIONS);
         if (own != null && !own.isBlank()) {
             argv.addAll(List.of(own.strip().split("\\s+")));

@@ -10,6 +10,7 @@ import dev.spice.engine.FunctionInfo;
 import dev.spice.engine.InvocationPath;
 import dev.spice.engine.InvocationResult;
 import dev.spice.engine.InvokeOptions;
+import dev.spice.restore.Prefetch;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Java functions in the engine (runtimes/java, docs/java-functions.md): every handler form, the
- * Context, logs and errors, on instances booted and then warm. The Java functions of functions/
+ * Context, logs and errors, on warm instances. The Java functions of functions/
  * are deployed as the README does.
  */
 class JavaFunctionTest {
@@ -33,9 +34,15 @@ class JavaFunctionTest {
 
     Engine engine;
 
+    /**
+     * Handlers, not snapshots, are under test here (JavaSnapshotTest has those): the deployed
+     * instance is kept warm and no working set is recorded, which would restore each function
+     * a dozen times.
+     */
     @BeforeEach
     void open() {
-        engine = Engine.open(EngineConfig.defaults(dir.resolve("state")));
+        engine = Engine.open(EngineConfig.defaults(dir.resolve("state")).withKeepDeployed(true)
+                .withWorkingSet(false, Prefetch.FULL));
     }
 
     @AfterEach

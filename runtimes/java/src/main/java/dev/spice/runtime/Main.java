@@ -15,6 +15,7 @@ import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HexFormat;
+import java.util.SplittableRandom;
 
 /**
  * Spice's Java runtime shim: one function instance, driven by the engine over fd 0.
@@ -167,7 +168,8 @@ public final class Main {
     }
 
     /**
-     * Just before the snapshot: the CRaC beforeCheckpoint hooks, then the paper's System.gc()
+     * Just before the snapshot: the CRaC beforeCheckpoint hooks, a reseeding (to link its code,
+     * {@link Reseeder}), then the paper's System.gc()
      * three times (with -Xms small the serial collector also gives back the heap it no longer
      * needs, and those pages leave the image), then malloc_trim(0) to return freed native memory.
      */
@@ -177,6 +179,9 @@ public final class Main {
         } catch (dev.spice.runtime.crac.CheckpointException e) {
             return bytes(message("error").put("message", "a CRaC beforeCheckpoint hook failed: " + suppressed(e)));
         }
+        byte[] linking = new byte[32];
+        new SplittableRandom().nextBytes(linking);
+        Reseeder.reseed(linking);                         // links what the first request after a restore runs
         for (int i = 0; i < 3; i++) {
             System.gc();
         }
