@@ -169,9 +169,9 @@ public final class Main {
 
     /**
      * Just before the snapshot: the CRaC beforeCheckpoint hooks, a reseeding (to link its code,
-     * {@link Reseeder}), then the paper's System.gc()
-     * three times (with -Xms small the serial collector also gives back the heap it no longer
-     * needs, and those pages leave the image), then malloc_trim(0) to return freed native memory.
+     * {@link Reseeder}), then the paper's System.gc() three times (with -Xms small the serial
+     * collector also gives back the heap it no longer needs, and those pages leave the image),
+     * then malloc_trim(0) to return freed native memory.
      */
     private byte[] prepare() {
         try {

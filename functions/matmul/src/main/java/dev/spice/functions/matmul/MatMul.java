@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
  * A POJO handler: the event maps to {@link Request}, the result to JSON. The matrices are either
  * given in the event ({@code a}, {@code b}; then C is returned) or generated from {@code n} and
  * {@code seed}; either way the result carries the sum of C's entries and, computed another way
- * (sum over k of A's column sum times B's row sum), the value it must equal.
+ * (sum over k of A's column sum times B's row sum), the value it must equal, and whether they do
+ * ({@code verified}, which the benchmark checks).
  */
 public class MatMul {
     /** The event. */
@@ -32,8 +33,10 @@ public class MatMul {
         long nanos = System.nanoTime() - started;
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("n", n);
-        out.put("sum", sum(c));
-        out.put("expected_sum", sumByColumns(a, b));
+        long sum = sum(c), expected = sumByColumns(a, b);
+        out.put("sum", sum);
+        out.put("expected_sum", expected);
+        out.put("verified", sum == expected);
         out.put("multiply_ms", nanos / 1_000_000.0);
         if (r.a != null) {
             out.put("c", c);
