@@ -11,7 +11,11 @@ import java.util.regex.Pattern;
 public enum Language {
     PYTHON("python3", "python3.N", Pattern.compile("python3(\\.[0-9]{1,2})?"),
             Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+"),
-            "module.function, as in app.handler");
+            "module.function, as in app.handler"),
+    /** One JDK (the engine's, 25) for every Lambda Java runtime name: older bytecode runs on it unchanged. */
+    JAVA("java", "java8.al2, java11, java17, java21, java25", Pattern.compile("java(8\\.al2|11|17|21|25)?"),
+            Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*(::[A-Za-z_$][A-Za-z0-9_$]*)?"),
+            "package.Class::method or package.Class (a RequestHandler or RequestStreamHandler)");
 
     private final String runtime;
     private final String lambdaNames;
