@@ -95,10 +95,16 @@ static void load_metadata(const char *path)
         uint64_t n = s->entry_size ? s->length / s->entry_size : 0;
         switch (s->type) {
         case IMG_SEC_PROCESS: proc = payload; break;
-        case IMG_SEC_THREAD:
-            if (nthreads++ == 0)
-                threads[0] = payload;
+        case IMG_SEC_THREAD: {
+            const struct img_thread *t = payload;
+            if (nthreads == MAX_THREADS)
+                die("image", "has more threads than the restorer supports (512)", 0);
+            if (s->length < sizeof *t || t->xstate_size > s->length - sizeof *t || t->xstate_size > 16384 ||
+                t->tid <= 0)
+                die("image", "has an invalid thread section", 0);
+            threads[nthreads++] = t;
             break;
+        }
         case IMG_SEC_VMAS: vmas = payload; vma_count = n; break;
         case IMG_SEC_RUNS: runs = payload; run_count = n; break;
         case IMG_SEC_FILES: files = payload; file_count = n; break;
@@ -127,8 +133,22 @@ static void load_metadata(const char *path)
     }
     if (!proc || !threads[0] || !vmas || !strings || !sigactions || !rlimits)
         die("image", "lacks a required section", 0);
-    if (nthreads != 1 || proc->thread_count != 1)
-        die("image", "has more than one thread, which this restorer does not support yet", 0);
+    if (nthreads != proc->thread_count)
+        die("image", "has a thread count that differs from its thread sections", 0);
+    /* The leader (its TID is the PID) comes first: the restore role becomes it; TIDs are distinct. */
+    for (uint32_t i = 0; i < nthreads; i++) {
+        if (threads[i]->tid == proc->pid) {
+            const struct img_thread *leader = threads[i];
+            threads[i] = threads[0];
+            threads[0] = leader;
+        }
+        for (uint32_t j = 0; j < i; j++)
+            if (threads[j]->tid == threads[i]->tid)
+                die("image", "has two threads with one TID", 0);
+    }
+    if (threads[0]->tid != proc->pid)
+        die("image", "has no thread whose TID is the PID", 0);
+    thread_count = nthreads;
     if (file_count > MAX_FILES)
         die("image", "references too many files", 0);
     for (uint64_t i = 0; i < vma_count; i++) {

@@ -18,6 +18,9 @@
 #define MAX_OWN_MAPS   128
 #define MAX_FILES      4096
 #define HIGH_FD_FLOOR  64                 /* our own fds move above every restored fd */
+#define MAX_THREADS    512                /* threads of one image (ImageValidator refuses more) */
+#define THREAD_STACK_SIZE (16 * 1024)     /* each thread's own stack while it restores itself */
+#define THREAD_STACKS  SCRATCH_BASE       /* MAX_THREADS stacks end at META_BASE */
 
 /* ---------- state shared by the three roles (defined in restorer.c) ---------- */
 
@@ -28,7 +31,8 @@ extern int own_map_count;
 extern int status_fd, image_fd, hostproc_fd;
 extern const struct img_header *hdr;
 extern const struct img_process *proc;
-extern const struct img_thread *threads[1];
+extern const struct img_thread *threads[MAX_THREADS];  /* threads[0] is the leader (tid == pid) */
+extern uint32_t thread_count;
 extern const struct img_vma *vmas;
 extern const struct img_run *runs;
 extern const struct img_file *files;
@@ -118,6 +122,7 @@ void no_read_around(void);
 /* state.c: process and thread state */
 void restore_process_state(void);
 void restore_credentials(void);
+void restore_ids(void);
 void restore_rlimits(void);
 void restore_thread_state(const struct img_thread *t);
 
@@ -127,7 +132,17 @@ void restore_seccomp(void);
 void install_default_filter(void);
 
 /* sigframe.c: the last step */
+struct rt_sigframe64 *build_frame(const struct img_thread *t);
+uint64_t prepare_exit(void);
+extern uint64_t leave_site, exit_site;
+__attribute__((noreturn)) void exit_through(uint64_t stub, struct rt_sigframe64 *f);
 __attribute__((noreturn)) void final_jump(const struct img_thread *t);
+
+/* threads.c: every thread but the leader, and how they all leave */
+void block_signals(void);
+void spawn_threads(void);
+void await_threads(void);
+__attribute__((noreturn)) void leave_with_threads(void);
 
 /* sandbox.c: user, network and mount namespaces of an engine instance */
 #define MAX_BINDS     64

@@ -1,13 +1,15 @@
 /*
  * A process with one piece of state that capture must refuse, chosen by argv[1]:
- *   thread  a second thread          pipe   a pipe at fd 5
- *   child   a child process          plain  nothing (the control case)
+ *   signal  a second thread with a signal pending (thread-directed, blocked there)
+ *   pipe    a pipe at fd 5           child  a child process
+ *   plain   nothing (the control case)
  *   dupfd   an eventfd at fd 5 and its dup at fd 6
  *   rights  a socket pair at fds 5-6 with a descriptor (SCM_RIGHTS) queued at fd 6
  * It prints "ready <pid>" and then "tick N" every 50 ms on stdout, so a test can see that a
  * refused capture left it running.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -27,12 +29,17 @@ static void *idle(void *arg)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: %s thread|pipe|child|dupfd|rights|plain\n", argv[0]);
+        fprintf(stderr, "usage: %s signal|pipe|child|dupfd|rights|plain\n", argv[0]);
         return 2;
     }
-    if (strcmp(argv[1], "thread") == 0) {
+    if (strcmp(argv[1], "signal") == 0) {
+        sigset_t s;
+        sigemptyset(&s);
+        sigaddset(&s, SIGUSR2);
+        pthread_sigmask(SIG_BLOCK, &s, NULL);   /* the thread inherits the mask */
         pthread_t t;
         pthread_create(&t, NULL, idle, NULL);
+        pthread_kill(t, SIGUSR2);               /* pending on that thread alone */
     } else if (strcmp(argv[1], "pipe") == 0) {
         int p[2];
         if (pipe(p) != 0 || dup2(p[0], 5) < 0)

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.spice.engine.FunctionCode;
 import dev.spice.engine.FunctionManifest;
+import dev.spice.engine.Language;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -98,16 +99,16 @@ final class LambdaRequests {
         }
     }
 
-    /** Lambda's runtime name as Spice runs it: python3.N as is (on python3), others refused. */
+    /** Lambda's runtime name as Spice runs it: each of {@link Language}'s names as is, others refused. */
     private String runtime(String name) {
         if (name == null) {
             throw invalid("Runtime is required for a function of package type Zip");
         }
-        if (FunctionManifest.RUNTIMES.contains(name) || FunctionManifest.LAMBDA_PYTHON.matcher(name).matches()) {
+        if (Language.of(name).isPresent()) {
             return name;
         }
         throw invalid("The runtime parameter of " + name + " is not supported by Spice yet; it runs "
-                + "python3.N (Lambda's Python runtimes, on this machine's python3)");
+                + Language.names());
     }
 
     private Map<String, String> environment(Map<String, String> current) {

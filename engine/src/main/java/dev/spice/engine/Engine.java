@@ -52,7 +52,7 @@ public final class Engine implements AutoCloseable {
 
     private final EngineConfig config;
     private final StateStore store;
-    private final RuntimeCommand runtime;
+    private final Runtimes runtimes;
     private final InstanceFactory factory;
     private final EngineMetrics metrics;
     private final Map<String, FunctionState> functions = new ConcurrentHashMap<>();
@@ -70,9 +70,9 @@ public final class Engine implements AutoCloseable {
     private Engine(EngineConfig config) {
         this.config = config;
         this.store = new StateStore(config.stateDir());
-        this.runtime = new RuntimeCommand(store.runtimes());
-        InstanceSandbox sandbox = config.sandbox() ? InstanceSandbox.create(store.root(), runtime.shimDir()) : null;
-        this.factory = new InstanceFactory(runtime, InstanceCgroups.detect(config.stateDir()), sandbox, lifeline[0],
+        this.runtimes = new Runtimes(store.runtimes());
+        InstanceSandbox sandbox = config.sandbox() ? InstanceSandbox.create(store.root(), runtimes.shimsDir()) : null;
+        this.factory = new InstanceFactory(runtimes, InstanceCgroups.detect(config.stateDir()), sandbox, lifeline[0],
                 config.zygotes(),
                 config.prefetch());
         this.metrics = new EngineMetrics(functions::values, factory::live);
@@ -737,7 +737,8 @@ public final class Engine implements AutoCloseable {
             throw new FunctionNotFoundException(name);
         }
         Deployment d = f.deployment();
-        return new RuntimeSpec(d.codeDir(), runtime.argv(d), runtime.environment(d), d.manifest().warmup());
+        RuntimeCommand command = runtimes.of(d.manifest());
+        return new RuntimeSpec(d.codeDir(), command.argv(d), command.environment(d), d.manifest().warmup());
     }
 
     public Optional<FunctionInfo> function(String name) {

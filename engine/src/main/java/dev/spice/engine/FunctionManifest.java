@@ -42,11 +42,7 @@ public record FunctionManifest(
         String network) {
 
     public static final String FILE = "spice.yaml";
-    public static final List<String> RUNTIMES = List.of("python3");
-    /** Lambda's names for its Python runtimes, python3.N: they run on the same python3. */
-    public static final Pattern LAMBDA_PYTHON = Pattern.compile("python3\\.[0-9]{1,2}");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
-    private static final Pattern HANDLER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
@@ -60,6 +56,11 @@ public record FunctionManifest(
     }
 
     public static final String LOOPBACK = "loopback", HOST = "host";
+
+    /** The language its runtime names; only for a checked manifest. */
+    public Language language() {
+        return Language.of(runtime).orElseThrow();
+    }
 
     /** Whether instances share the host's network instead of having only loopback. */
     public boolean hostNetwork() {
@@ -97,10 +98,9 @@ public record FunctionManifest(
     private void check(String where) {
         require(name != null && NAME.matcher(name).matches(), where,
                 "'name' must be 1-64 letters, digits, '-' or '_'");
-        require(runtime != null && (RUNTIMES.contains(runtime) || LAMBDA_PYTHON.matcher(runtime).matches()), where,
-                "'runtime' must be one of " + RUNTIMES + " (or Lambda's python3.N)");
-        require(handler != null && HANDLER.matcher(handler).matches(), where,
-                "'handler' must be module.function, as in app.handler");
+        Language language = Language.of(runtime).orElse(null);
+        require(language != null, where, "'runtime' must be one of " + Language.names());
+        require(language.validHandler(handler), where, "'handler' must be " + language.handlerForm());
         require(memoryMb >= 32 && memoryMb <= 10240, where, "'memory_mb' must be between 32 and 10240");
         require(timeoutS >= 1 && timeoutS <= 900, where, "'timeout_s' must be between 1 and 900");
         require(maxConcurrency >= 1 && maxConcurrency <= 1000, where, "'max_concurrency' must be between 1 and 1000");

@@ -1,6 +1,7 @@
 package dev.spice.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.spice.restore.LaunchOptions;
 import dev.spice.restore.LaunchedProcess;
 import dev.spice.restore.Launcher;
 import dev.spice.restore.Prefetch;
@@ -21,7 +22,7 @@ final class InstanceFactory {
     /** How long a booted runtime may take to import the handler. */
     static final Duration INIT_TIMEOUT = Duration.ofSeconds(120);
 
-    private final RuntimeCommand runtime;
+    private final Runtimes runtimes;
     private final InstanceCgroups cgroups;
     private final InstanceSandbox sandbox;
     private final int lifelineRead;
@@ -31,9 +32,9 @@ final class InstanceFactory {
     private final Set<Instance> live = ConcurrentHashMap.newKeySet();
 
     /** {@code sandbox}: where instances run (null: on the host, only to measure the sandbox's cost). */
-    InstanceFactory(RuntimeCommand runtime, InstanceCgroups cgroups, InstanceSandbox sandbox, int lifelineRead,
+    InstanceFactory(Runtimes runtimes, InstanceCgroups cgroups, InstanceSandbox sandbox, int lifelineRead,
             int zygotes, Prefetch prefetch) {
-        this.runtime = runtime;
+        this.runtimes = runtimes;
         this.prefetch = prefetch;
         this.cgroups = cgroups;
         this.sandbox = sandbox;
@@ -119,13 +120,17 @@ final class InstanceFactory {
         }
     }
 
+    private static LaunchedProcess boot(Deployment d, RuntimeCommand command, LaunchOptions options) {
+        return Launcher.boot(d.codeDir(), command.argv(d), command.environment(d), options);
+    }
+
     private Instance start(Deployment d, InvocationPath path, Prefetch mode) {
         String id = d.name() + "-" + counter.incrementAndGet() + "-" + ProcessHandle.current().pid();
         return InstanceWiring.start(cgroups, id, CgroupLimits.of(d.manifest()), lifelineRead, mode,
                 sandbox == null ? null : sandbox.of(d), (options, socket, log, cgroup) -> {
                     LaunchedProcess p = path == InvocationPath.RESTORED
                             ? Launcher.restore(d.snapshot(), options)
-                            : Launcher.boot(d.codeDir(), runtime.argv(d), runtime.environment(d), options);
+                            : boot(d, runtimes.of(d.manifest()), options);
                     LogDrain.start(FdStreams.input(log), id);
                     return register(new Instance(id, d, path, p, new RuntimeChannel(socket), cgroup, cgroups, live));
                 });

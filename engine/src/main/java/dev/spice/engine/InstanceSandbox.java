@@ -34,7 +34,7 @@ final class InstanceSandbox {
         this.base = base;
     }
 
-    /** The sandbox of an engine whose state is under {@code stateRoot}; {@code shims} are bound too. */
+    /** The sandbox of an engine whose state is under {@code stateRoot}; {@code shims}, the folder of every runtime shim, is bound too. */
     static InstanceSandbox create(Path stateRoot, Path shims) {
         Path root = stateRoot.resolve("sandbox-root");
         try {

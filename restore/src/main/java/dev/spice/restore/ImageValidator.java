@@ -14,7 +14,10 @@ import dev.spice.sys.ResourceLimits;
 import dev.spice.sys.proc.Mapping;
 import dev.spice.sys.proc.ProcStatus;
 import dev.spice.sys.proc.Smaps;
+import dev.spice.image.Records.ThreadRecord;
 import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 
@@ -26,14 +29,12 @@ import java.util.Map;
  */
 final class ImageValidator {
     private static final long CAP_SYS_RESOURCE = 1L << 24;
+    private static final int MAX_THREADS = 512;
 
     private ImageValidator() {}
 
     static void validate(ImageContents c) {
-        if (c.threads().size() != 1) {
-            throw new RestoreFailedException("the image has " + c.threads().size()
-                    + " threads; this restorer supports single-threaded processes only");
-        }
+        checkThreads(c);
         for (FileRecord f : c.files()) {
             checkFile(f);
         }
@@ -47,7 +48,24 @@ final class ImageValidator {
         checkVdsoLayout(c.vmas());
         checkRlimits(c.rlimits());
         checkPipeCapacities(c);
-        RestorerTail.check(c.seccomp());
+        RestorerTail.check(c.seccomp(), c.threads().size() > 1);
+    }
+
+    /** The restorer's thread limit (restorer.h MAX_THREADS); the leader's TID is the PID; TIDs are distinct. */
+    private static void checkThreads(ImageContents c) {
+        if (c.threads().size() > MAX_THREADS) {
+            throw new RestoreFailedException("the image has " + c.threads().size() + " threads; the restorer supports "
+                    + MAX_THREADS);
+        }
+        Set<Integer> tids = new HashSet<>();
+        for (ThreadRecord t : c.threads()) {
+            if (t.tid() <= 0 || !tids.add(t.tid())) {
+                throw new RestoreFailedException("the image has an invalid or repeated thread ID " + t.tid());
+            }
+        }
+        if (!tids.contains(c.process().pid())) {
+            throw new RestoreFailedException("the image has no thread whose ID is the process ID " + c.process().pid());
+        }
     }
 
     /** Without CAP_SYS_RESOURCE, F_SETPIPE_SZ may not exceed fs.pipe-max-size: refused before the restorer would fail. */

@@ -65,32 +65,27 @@ class PagemapScanTest {
     }
 
     /**
-     * More regions than one ioctl call returns (every 7th page written, the rest read as the zero
-     * page: 4,682 regions in 64 MiB), so the scan continues over several calls. Every page is
-     * reported exactly once, in order, with its category.
+     * More regions than one ioctl call returns (every 7th page written, the rest never touched:
+     * 4,682 regions in 64 MiB), so the scan continues over several calls. With no category
+     * required every page is reported, exactly once, in order, with its category. (Untouched
+     * pages, not read ones: some kernels, this machine's among them, map no shared zero page.)
      */
     @Test
     void aScanOverManyCallsReportsEveryPageOnceInOrder() throws IOException {
         long pages = 16384, size = pages * PAGE;
         assumeThat(Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled")))
-                .as("read faults map the zero page only without THP (and with MADV_NOHUGEPAGE, not at all)")
+                .as("a written byte faults in one page only without THP")
                 .doesNotContain("[always]");
         long start = Syscall.call("mmap", Nr.MMAP, 0, size, 3, 0x22, -1, 0);
         try {
             MemorySegment memory = MemorySegment.ofAddress(start).reinterpret(size);
-            long sum = 0;
-            for (long p = 0; p < pages; p++) {
-                if (p % 7 == 0) {
-                    memory.set(JAVA_BYTE, p * PAGE, (byte) 1);
-                } else {
-                    sum += memory.get(JAVA_BYTE, p * PAGE);
-                }
+            for (long p = 0; p < pages; p += 7) {
+                memory.set(JAVA_BYTE, p * PAGE, (byte) 1);
             }
-            assertThat(sum).isZero();
 
             List<Region> regions;
             try (PagemapScan scan = new PagemapScan(PID)) {
-                regions = scan.scan(start, start + size, PagemapScan.PRESENT, PagemapScan.PRESENT | PagemapScan.PFNZERO);
+                regions = scan.scan(start, start + size, 0, PagemapScan.PRESENT);
             }
 
             assertThat(regions).hasSizeGreaterThan(4096);
@@ -98,8 +93,8 @@ class PagemapScanTest {
             for (Region r : regions) {
                 assertThat(r.start()).as("regions in order, gapless here").isEqualTo(next);
                 for (long a = r.start(); a < r.end(); a += PAGE) {
-                    assertThat(r.is(PagemapScan.PFNZERO)).as("page %d", (a - start) / PAGE)
-                            .isEqualTo((a - start) / PAGE % 7 != 0);
+                    assertThat(r.is(PagemapScan.PRESENT)).as("page %d", (a - start) / PAGE)
+                            .isEqualTo((a - start) / PAGE % 7 == 0);
                 }
                 next = r.end();
             }

@@ -17,8 +17,7 @@ import unittest
 from pathlib import Path
 
 PYTHON = "/usr/bin/python3"
-SHIM = (Path(__file__).resolve().parents[2]
-        / "main/resources/dev/spice/engine/runtime/python/spice_runtime.py")
+SHIM = Path(__file__).resolve().parents[1] / "spice_runtime.py"
 TIMEOUT = 20
 
 MODULES = {

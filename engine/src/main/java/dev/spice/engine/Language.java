@@ -1,0 +1,55 @@
+package dev.spice.engine;
+
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The languages functions are written in: the manifest's {@code runtime} names that select each
+ * (Spice's own and Lambda's), and the form of a handler in it. {@link Runtimes} starts them.
+ */
+public enum Language {
+    PYTHON("python3", "python3.N", Pattern.compile("python3(\\.[0-9]{1,2})?"),
+            Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+"),
+            "module.function, as in app.handler");
+
+    private final String runtime;
+    private final String lambdaNames;
+    private final Pattern runtimes;
+    private final Pattern handler;
+    private final String handlerForm;
+
+    Language(String runtime, String lambdaNames, Pattern runtimes, Pattern handler, String handlerForm) {
+        this.runtime = runtime;
+        this.lambdaNames = lambdaNames;
+        this.runtimes = runtimes;
+        this.handler = handler;
+        this.handlerForm = handlerForm;
+    }
+
+    /** The language a manifest's {@code runtime} selects, if any. */
+    public static Optional<Language> of(String runtime) {
+        return runtime == null ? Optional.empty()
+                : Arrays.stream(values()).filter(l -> l.runtimes.matcher(runtime).matches()).findFirst();
+    }
+
+    /** For error messages: every runtime name a manifest may give. */
+    public static String names() {
+        return String.join(", ", Arrays.stream(values()).map(l -> l.runtime + " (or Lambda's " + l.lambdaNames + ")")
+                .toList());
+    }
+
+    /** Spice's own name of this runtime. */
+    public String runtime() {
+        return runtime;
+    }
+
+    public boolean validHandler(String name) {
+        return name != null && handler.matcher(name).matches();
+    }
+
+    /** How a handler of this language is written, for error messages. */
+    public String handlerForm() {
+        return handlerForm;
+    }
+}
