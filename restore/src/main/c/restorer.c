@@ -18,11 +18,10 @@
  *             clears its own address space, moves the vDSO, maps memory straight from the image
  *             and the original files, reopens files and recreates the kernel objects behind
  *             descriptors (eventfd.c, epoll.c, timerfd.c, signalfd.c, pipes.c, inotify.c, via
- *             fdobjects.c), sets process state, clones every other
- *             thread at its TID (threads.c; each sets its own thread state), sets its own,
- *             reports "ok", and finally jumps into its old registers through rt_sigreturn,
- *             unmapping itself; with threads, all of them leave together, the last step in
- *             threads.c.
+ *             fdobjects.c), sets process state, clones every other thread at its TID
+ *             (threads.c; each sets its own thread state), sets its own, reports "ok", and
+ *             finally jumps into its old registers through rt_sigreturn, unmapping itself;
+ *             with threads, all of them leave together, the last step in threads.c.
  *
  * Usage: spice-restorer --status=FD [--detach] [--cgroup=DIR]... [--lifeline=FD] [--prefetch=MODE] [SANDBOX] restore IMAGE
  *        spice-restorer --status=FD [--cgroup=DIR]... [--lifeline=FD] [SANDBOX] exec DIR PROGRAM [ARG...]

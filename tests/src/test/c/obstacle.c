@@ -2,9 +2,9 @@
  * A process with one piece of state that capture must refuse, chosen by argv[1]:
  *   signal  a second thread with a signal pending (thread-directed, blocked there)
  *   pipe    a pipe at fd 5           child  a child process
- *   plain   nothing (the control case)
  *   dupfd   an eventfd at fd 5 and its dup at fd 6
  *   rights  a socket pair at fds 5-6 with a descriptor (SCM_RIGHTS) queued at fd 6
+ *   plain   nothing (the control case)
  * It prints "ready <pid>" and then "tick N" every 50 ms on stdout, so a test can see that a
  * refused capture left it running.
  */
