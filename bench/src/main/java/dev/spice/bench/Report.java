@@ -80,6 +80,10 @@ final class Report {
             f.put("working_set_written_pages", r.info().snapshot() == null ? 0
                     : r.info().snapshot().workingSetWrittenPages());
             f.put("floor_ms", ms(floorNanos(r)));
+            if (r.vm() != null) {
+                f.putObject("vm").put("accelerator", Accelerator.detect().note).put("skipped", r.vm().skipped())
+                        .put("image_bytes", r.vm().imageBytes()).put("working_set_pages", r.vm().workingSetPages());
+            }
             ObjectNode summary = f.putObject("summary");
             summarize(summary, r.measurements(), modes);
             ArrayNode all = f.putArray("measurements");
@@ -134,7 +138,7 @@ final class Report {
                 .append(" runs per mode, modes interleaved. Latency is from the request (no instance of the function "
                         + "for boot and spice modes) to the response, in milliseconds: median (p90).\n\n");
         md.append("| function |");
-        modes.forEach(m -> md.append(' ').append(m.label()).append(" |"));
+        modes.forEach(m -> md.append(' ').append(m.header()).append(" |"));
         md.append(" image | restore phases (spice-hot median: validation / process / memory / state) |\n|---|");
         modes.forEach(m -> md.append("---:|"));
         md.append("---:|---|\n");
@@ -142,6 +146,10 @@ final class Report {
             md.append("| ").append(r.name()).append(" |");
             for (Mode mode : modes) {
                 List<Measurement> ms = of(r, mode);
+                if (ms.isEmpty()) {
+                    md.append(" skipped |");
+                    continue;
+                }
                 md.append(String.format(Locale.ROOT, " %s (%s)%s |", fmt(Stats.median(ms, Measurement::latencyNanos)),
                         fmt(Stats.quantile(ms, Measurement::latencyNanos, 0.9)),
                         ms.stream().allMatch(Measurement::verified) ? "" : " UNVERIFIED"));
@@ -167,6 +175,7 @@ final class Report {
                     med(of(r, Mode.SPICE_COLD), Measurement::diskReadBytes) / 1048576.0));
         }
         appendTargets(md);
+        appendVm(md);
         appendMemory(md);
         appendAblation(md);
         return md.toString();
@@ -191,6 +200,34 @@ final class Report {
                     ratio(cold, floor), ratio(criuCold, cold), fmt(med(of(r, Mode.SPICE_HOT), Measurement::restoreNanos)),
                     ratio(med(of(r, Mode.SPICE_HOT), Measurement::firstResponseNanos), warmResponse),
                     faults(of(r, Mode.SPICE_HOT)), faults(of(r, Mode.SPICE_COLD)), faults(of(r, Mode.CRIU_COLD))));
+        }
+    }
+
+    /** The VM baseline beside Spice's cold restore, as the paper compares them. */
+    private void appendVm(StringBuilder md) {
+        if (results.stream().allMatch(r -> r.vm() == null)) {
+            return;
+        }
+        md.append("\nVM baseline (" + Accelerator.detect().note + "; docs/benchmarks.md says what it stands in for): "
+                + "snapshot on disk (memory file blocks + device state), the working set vm-ws prefetches, medians.\n\n"
+                + "| function | VM snapshot | VM working set | vm-cold restore | vm-cold / spice-cold | vm-ws / spice-cold "
+                + "| faults vm-cold | faults vm-ws |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (FunctionResult r : results) {
+            if (r.vm() == null) {
+                continue;
+            }
+            if (r.vm().skipped() != null) {
+                md.append("| ").append(r.name()).append(" | skipped: ").append(r.vm().skipped().replace('|', '/'))
+                        .append(" | | | | | | |\n");
+                continue;
+            }
+            long cold = med(of(r, Mode.SPICE_COLD), Measurement::latencyNanos);
+            md.append(String.format(Locale.ROOT, "| %s | %.1f MiB | %.1f MiB | %s | %s | %s | %s | %s |%n", r.name(),
+                    r.vm().imageBytes() / 1048576.0, r.vm().workingSetPages() * 4096 / 1048576.0,
+                    fmt(med(of(r, Mode.VM_COLD), Measurement::restoreNanos)),
+                    ratio(med(of(r, Mode.VM_COLD), Measurement::latencyNanos), cold),
+                    ratio(med(of(r, Mode.VM_WS), Measurement::latencyNanos), cold),
+                    faults(of(r, Mode.VM_COLD)), faults(of(r, Mode.VM_WS))));
         }
     }
 
