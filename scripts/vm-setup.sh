@@ -15,7 +15,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly CACHE=${SPICE_VM_CACHE:-/var/cache/spice-bench/vm-bookworm}
 # Bumped when what goes into the guest changes, so that a cache of an older recipe is rebuilt:
 # ROOT_RECIPE for the debootstrapped tree (packages), IMAGE_RECIPE for the init and the image.
-readonly ROOT_RECIPE=1 IMAGE_RECIPE=2
+readonly ROOT_RECIPE=1 IMAGE_RECIPE=3
 # The guest's Python packages: those of functions/ that are small enough to import under TCG in
 # seconds. A function whose imports are missing is skipped by the bench with its ImportError.
 readonly GUEST_PACKAGES=(python3 python3-numpy python3-pyaes python3-chameleon python3-pil
@@ -57,9 +57,15 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 [ -e /dev/null ] || mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs -o size=64m tmpfs /tmp
 mount -t ext4 -o ro /dev/vdb /spice || { echo "spice-vm-init: no code disk" >&2; exec sleep 1000000; }
+# (no udev here: the virtio-serial driver is loaded by hand, and its port appears in sysfs soon after)
+modprobe virtio_console
 port=
-for p in /sys/class/virtio-ports/*; do
-    [ "$(cat "$p/name" 2>/dev/null)" = spice ] && port=/dev/${p##*/}
+for try in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    for p in /sys/class/virtio-ports/*; do
+        [ "$(cat "$p/name" 2>/dev/null)" = spice ] && port=/dev/${p##*/}
+    done
+    [ -n "$port" ] && [ -e "$port" ] && break
+    sleep 0.5
 done
 [ -n "$port" ] || { echo "spice-vm-init: no virtio-serial port named spice" >&2; exec sleep 1000000; }
 echo "spice-vm-init: channel $port" >&2
