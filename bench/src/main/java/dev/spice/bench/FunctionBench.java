@@ -56,10 +56,11 @@ final class FunctionBench {
             progress.printf("%s: booting, warming up and snapshotting its VM (%s)%n", f.name(), vm.accelerator().note);
             try {
                 vmSnapshot = vm.prepare(f);
-                vmResult = new VmResult(null, vmSnapshot.imageBytes(), vmSnapshot.workingSetPages());
+                vmResult = new VmResult(null, vmSnapshot.imageBytes(), vmSnapshot.workingSetPages(),
+                        vmSnapshot.qemuColdStartNanos());
             } catch (VmModes.Unavailable e) {
                 progress.printf("%s: VM modes skipped: %s%n", f.name(), e.getMessage());
-                vmResult = new VmResult(e.getMessage(), 0, 0);
+                vmResult = new VmResult(e.getMessage(), 0, 0, 0);
             }
         }
         try (CriuModes.Prepared dump = modes.stream().anyMatch(Mode::criu) ? criu.prepare(f) : null;
@@ -141,7 +142,8 @@ final class FunctionBench {
 
     /**
      * The VM snapshot: why the function could not run in the guest (null if it could), the bytes
-     * of the snapshot on disk (memory file blocks and device state), the recorded working set.
+     * of the snapshot on disk (memory file blocks and device state), the recorded working set, and
+     * how long QEMU took to start with a dropped page cache (not part of the VM modes' latency).
      */
-    record VmResult(String skipped, long imageBytes, long workingSetPages) {}
+    record VmResult(String skipped, long imageBytes, long workingSetPages, long qemuColdStartNanos) {}
 }

@@ -82,7 +82,8 @@ final class Report {
             f.put("floor_ms", ms(floorNanos(r)));
             if (r.vm() != null) {
                 f.putObject("vm").put("accelerator", Accelerator.detect().note).put("skipped", r.vm().skipped())
-                        .put("image_bytes", r.vm().imageBytes()).put("working_set_pages", r.vm().workingSetPages());
+                        .put("image_bytes", r.vm().imageBytes()).put("working_set_pages", r.vm().workingSetPages())
+                        .put("qemu_cold_start_ms", ms(r.vm().qemuColdStartNanos()));
             }
             ObjectNode summary = f.putObject("summary");
             summarize(summary, r.measurements(), modes);
@@ -210,25 +211,45 @@ final class Report {
         }
         md.append("\nVM baseline (" + Accelerator.detect().note + "; docs/benchmarks.md says what it stands in for): "
                 + "snapshot on disk (memory file blocks + device state), the working set vm-ws prefetches, medians.\n\n"
-                + "| function | VM snapshot | VM working set | vm-cold restore | vm-cold / spice-cold | vm-ws / spice-cold "
-                + "| faults vm-cold | faults vm-ws |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "The restoring QEMU is started, paused, before the page cache is dropped and the clock starts (a "
+                + "Firecracker restore is an API call to a started VMM); its cold start is shown apart. Restore phases: "
+                + "loading the device state / waiting for the working set's reads after that / resuming; first "
+                + "response: from resume to the answer.\n\n"
+                + "| function | VM snapshot | VM working set | QEMU cold start (not counted) | vm-cold restore phases "
+                + "| vm-cold first response "
+                + "| vm-ws restore phases | vm-ws first response | vm-cold / spice-cold | vm-ws / spice-cold "
+                + "| faults vm-cold | faults vm-ws | disk read vm-cold | disk read vm-ws |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (FunctionResult r : results) {
             if (r.vm() == null) {
                 continue;
             }
             if (r.vm().skipped() != null) {
                 md.append("| ").append(r.name()).append(" | skipped: ").append(r.vm().skipped().replace('|', '/'))
-                        .append(" | | | | | | |\n");
+                        .append(" | | | | | | | | | | | | |\n");
                 continue;
             }
             long cold = med(of(r, Mode.SPICE_COLD), Measurement::latencyNanos);
-            md.append(String.format(Locale.ROOT, "| %s | %.1f MiB | %.1f MiB | %s | %s | %s | %s | %s |%n", r.name(),
-                    r.vm().imageBytes() / 1048576.0, r.vm().workingSetPages() * 4096 / 1048576.0,
-                    fmt(med(of(r, Mode.VM_COLD), Measurement::restoreNanos)),
-                    ratio(med(of(r, Mode.VM_COLD), Measurement::latencyNanos), cold),
-                    ratio(med(of(r, Mode.VM_WS), Measurement::latencyNanos), cold),
-                    faults(of(r, Mode.VM_COLD)), faults(of(r, Mode.VM_WS))));
+            List<Measurement> vmCold = of(r, Mode.VM_COLD), vmWs = of(r, Mode.VM_WS);
+            md.append(String.format(Locale.ROOT, "| %s | %.1f MiB | %.1f MiB | %s | %s | %s | %s | %s | %s | %s | %s "
+                    + "| %s | %.1f MiB | %.1f MiB |%n", r.name(), r.vm().imageBytes() / 1048576.0,
+                    r.vm().workingSetPages() * 4096 / 1048576.0, fmt(r.vm().qemuColdStartNanos()), vmPhases(vmCold),
+                    fmt(med(vmCold, Measurement::firstResponseNanos)), vmPhases(vmWs),
+                    fmt(med(vmWs, Measurement::firstResponseNanos)),
+                    ratio(med(vmCold, Measurement::latencyNanos), cold), ratio(med(vmWs, Measurement::latencyNanos), cold),
+                    faults(vmCold), faults(vmWs), med(vmCold, Measurement::diskReadBytes) / 1048576.0,
+                    med(vmWs, Measurement::diskReadBytes) / 1048576.0));
         }
+    }
+
+    /** Device state / working-set wait / resume, medians (see VmModes.Prepared.measure). */
+    private static String vmPhases(List<Measurement> ms) {
+        if (ms.isEmpty()) {
+            return "-";
+        }
+        long state = med(ms, Measurement::stateNanos), wait = med(ms, Measurement::memoryNanos),
+                restore = med(ms, Measurement::restoreNanos);
+        return fmt(state) + " / " + fmt(wait) + " / " + fmt(Math.max(0, restore - state - wait));
     }
 
     private void appendMemory(StringBuilder md) {
