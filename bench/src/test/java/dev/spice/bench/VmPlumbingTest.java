@@ -47,8 +47,18 @@ class VmPlumbingTest {
 
             Path memory = dir.resolve("memory-" + seed);
             Files.write(memory, new byte[(random.nextInt(5000) + 1) * PageRuns.PAGE]);
+            PageRuns spans = runs.spans();
+            assertThat(pages).as("seed %d: spans cover every page", seed).allMatch(p -> spans.runs().stream()
+                    .anyMatch(r -> p >= r.first() && p < r.end()));
+            for (int i = 1; i < spans.runs().size(); i++) {
+                assertThat(spans.runs().get(i).first() - spans.runs().get(i - 1).end()).as("seed %d: gap", seed)
+                        .isGreaterThan(PageRuns.MERGE_GAP);
+            }
+            assertThat(spans.pages() - runs.pages()).as("seed %d: spans add only the gaps they close", seed)
+                    .isLessThanOrEqualTo(PageRuns.MERGE_GAP * Math.max(0, runs.runs().size() - spans.runs().size()));
             long filePages = Files.size(memory) / PageRuns.PAGE;
-            long inFile = pages.stream().filter(p -> p < filePages).count();
+            long inFile = spans.runs().stream().mapToLong(r -> Math.max(0, Math.min(r.end(), filePages) - r.first()))
+                    .sum();
             assertThat(runs.prefetch(memory)).as("seed %d: bytes read", seed).isEqualTo(inFile * PageRuns.PAGE);
         }
     }
