@@ -34,7 +34,7 @@ public final class BenchMain implements Callable<Integer> {
     List<String> functions;
 
     @Option(names = "--modes", split = ",", description = "modes (default: warm,boot,spice-hot,spice-cold,"
-            + "criu-hot,criu-cold; also vm-cold,vm-ws, the VM baseline in QEMU, see docs/benchmarks.md)")
+            + "criu-hot,criu-cold; also vm-cold,vm-ws,vm-hot, the VM baseline in QEMU, see docs/benchmarks.md)")
     List<String> modes;
 
     @Option(names = "--runs", description = "runs per function and mode (default: 10, or 3 with --quick)")

@@ -25,7 +25,12 @@ enum Mode {
      */
     VM_COLD,
     /** The same with the recorded working set read into the page cache before the guest resumes (REAP's prefetch). */
-    VM_WS;
+    VM_WS,
+    /**
+     * The VM restore with the memory file in the page cache: what the VM costs besides reading
+     * from disk (under TCG, mostly translating the guest's code again).
+     */
+    VM_HOT;
 
     /** The default: every mode but the VM ones, which need a guest built once (scripts/vm-setup.sh) and are opt-in. */
     private static final List<Mode> DEFAULT = List.of(WARM, BOOT, SPICE_HOT, SPICE_COLD, CRIU_HOT, CRIU_COLD);
@@ -40,11 +45,11 @@ enum Mode {
     }
 
     boolean cold() {
-        return this == SPICE_COLD || this == CRIU_COLD || vm();
+        return this == SPICE_COLD || this == CRIU_COLD || this == VM_COLD || this == VM_WS;
     }
 
     boolean vm() {
-        return this == VM_COLD || this == VM_WS;
+        return this == VM_COLD || this == VM_WS || this == VM_HOT;
     }
 
     boolean criu() {

@@ -29,7 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
 /**
- * The VM baseline (modes vm-cold and vm-ws): the function's runtime, the engine's own Python
+ * The VM baseline (modes vm-cold, vm-ws and vm-hot): the function's runtime, the engine's own Python
  * shim, runs as PID 1's child in a small QEMU guest (Debian kernel and root file system from
  * scripts/vm-setup.sh) and talks the runtime protocol over a virtio-serial port. It is booted,
  * warmed up and prepared as for a Spice snapshot, then the VM is snapshotted: device state by
@@ -219,7 +219,12 @@ final class VmModes {
         Measurement measure(Mode mode, int run) {
             engine.evictAllIdle();
             try (GuestVm vm = startPaused()) {
-                SystemProbes.dropCaches();
+                if (mode.cold()) {
+                    SystemProbes.dropCaches();
+                } else {
+                    readWhole(qemu.memory());               // vm-hot: every page of it cached
+                    readWhole(state);
+                }
                 long diskBefore = SystemProbes.diskReadBytes();
                 long start = System.nanoTime();
                 long[] marks = new long[2];
@@ -238,6 +243,11 @@ final class VmModes {
                 throw new IllegalStateException("the restored VM of " + function.name() + " did not answer: "
                         + e.getMessage());
             }
+        }
+
+        private static void readWhole(Path file) {
+            long pages = (file.toFile().length() + PageRuns.PAGE - 1) / PageRuns.PAGE;
+            new PageRuns(List.of(new PageRuns.Run(0, Math.max(1, pages)))).prefetch(file);
         }
 
         /** A new QEMU, paused, with the state file as fd 5, waiting for migrate-incoming. */

@@ -114,5 +114,7 @@ class VmPlumbingTest {
         assertThat(Mode.parse("vm-ws")).isEqualTo(Mode.VM_WS);
         assertThat(Mode.VM_COLD.header()).startsWith("vm-cold (QEMU/").endsWith(")");
         assertThat(Mode.VM_COLD.cold()).isTrue();
+        assertThat(Mode.VM_HOT.cold()).isFalse();
+        assertThat(Mode.VM_HOT.vm()).isTrue();
     }
 }
