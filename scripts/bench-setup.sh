@@ -2,6 +2,8 @@
 # Prepares the benchmark functions under functions/ (idempotent, quick when done): runs
 # scripts/setup.sh, installs the Debian packages the functions import, then generates their
 # inputs (JSON document, JPEG, MP4, trained models) with functions/generate_inputs.py.
+# The VM modes' QEMU and guest (vm-cold, vm-ws) are set up by scripts/vm-setup.sh, which the bench
+# runs only when one of them is selected (a first build takes minutes), as it does CRIU's setup.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/setup.sh"

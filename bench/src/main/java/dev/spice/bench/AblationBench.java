@@ -74,7 +74,7 @@ final class AblationBench {
                 Path stepState = state.resolve(step.stateName());
                 try (Engine engine = Engine.open(EngineConfig.defaults(stepState).withWorkingSet(step.workingSet,
                         step.prefetch).withSandbox(step.sandbox))) {
-                    FunctionBench bench = new FunctionBench(engine, null, progress);
+                    FunctionBench bench = new FunctionBench(engine, null, null, progress);
                     progress.printf("%s: ablation %s%n", f.name(), step.label);
                     FunctionInfo info = step.deploys() ? engine.deploy(f.dir()) : engine.function(f.name()).orElseThrow();
                     FunctionResult r = bench.measureDeployed(f, info, MODES, runs, each);

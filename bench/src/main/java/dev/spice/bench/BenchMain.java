@@ -33,8 +33,8 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--functions", split = ",", description = "functions to measure (default: all with an event.json)")
     List<String> functions;
 
-    @Option(names = "--modes", split = ",", description = "modes (default: all: warm,boot,spice-hot,spice-cold,"
-            + "criu-hot,criu-cold)")
+    @Option(names = "--modes", split = ",", description = "modes (default: warm,boot,spice-hot,spice-cold,"
+            + "criu-hot,criu-cold; also vm-cold,vm-ws,vm-hot, the VM baseline in QEMU, see docs/benchmarks.md)")
     List<String> modes;
 
     @Option(names = "--runs", description = "runs per function and mode (default: 10, or 3 with --quick)")
@@ -85,7 +85,10 @@ public final class BenchMain implements Callable<Integer> {
             CriuModes criu = selectedModes.stream().anyMatch(Mode::criu)
                     ? CriuModes.locate(engine, Path.of(System.getProperty("spice.home", ".")), dir.resolve("criu"))
                     : null;
-            FunctionBench bench = new FunctionBench(engine, criu, System.err);
+            VmModes vm = selectedModes.stream().anyMatch(Mode::vm)
+                    ? VmModes.locate(engine, Path.of(System.getProperty("spice.home", ".")), dir.resolve("vm"))
+                    : null;
+            FunctionBench bench = new FunctionBench(engine, criu, vm, System.err);
             MemoryBench memoryBench = new MemoryBench(engine, System.err);
             for (BenchFunction f : selected) {
                 FunctionResult r = bench.measure(f, selectedModes, runCount, progress);

@@ -25,12 +25,14 @@ final class FunctionBench {
 
     private final Engine engine;
     private final CriuModes criu;
+    private final VmModes vm;
     private final PrintStream progress;
 
-    /** criu may be null when no CRIU mode is measured. */
-    FunctionBench(Engine engine, CriuModes criu, PrintStream progress) {
+    /** criu and vm may be null when no CRIU or VM mode is measured. */
+    FunctionBench(Engine engine, CriuModes criu, VmModes vm, PrintStream progress) {
         this.engine = engine;
         this.criu = criu;
+        this.vm = vm;
         this.progress = progress;
     }
 
@@ -48,17 +50,35 @@ final class FunctionBench {
         }
         invoke(f, InvokeOptions.DEFAULT);                        // the first restore: an idle instance for warm
         List<Measurement> all = new ArrayList<>();
-        try (CriuModes.Prepared dump = modes.stream().anyMatch(Mode::criu) ? criu.prepare(f) : null) {
+        VmResult vmResult = null;
+        VmModes.Prepared vmSnapshot = null;
+        if (modes.stream().anyMatch(Mode::vm)) {
+            progress.printf("%s: booting, warming up and snapshotting its VM (%s)%n", f.name(), vm.accelerator().note);
+            try {
+                vmSnapshot = vm.prepare(f);
+                vmResult = new VmResult(null, vmSnapshot.imageBytes(), vmSnapshot.workingSetPages(),
+                        vmSnapshot.qemuColdStartNanos());
+            } catch (VmModes.Unavailable e) {
+                progress.printf("%s: VM modes skipped: %s%n", f.name(), e.getMessage());
+                vmResult = new VmResult(e.getMessage(), 0, 0, 0);
+            }
+        }
+        try (CriuModes.Prepared dump = modes.stream().anyMatch(Mode::criu) ? criu.prepare(f) : null;
+                VmModes.Prepared vmImage = vmSnapshot) {
             for (int run = 1; run <= runs; run++) {
                 List<Mode> order = new ArrayList<>(modes);
                 Collections.rotate(order, run - 1);
                 for (Mode mode : order) {
-                    Measurement m = mode.criu() ? dump.measure(mode, run) : measureOnce(f, mode, run);
+                    if (mode.vm() && vmImage == null) {
+                        continue;                            // skipped, with the reason in the report
+                    }
+                    Measurement m = mode.criu() ? dump.measure(mode, run)
+                            : mode.vm() ? vmImage.measure(mode, run) : measureOnce(f, mode, run);
                     all.add(m);
                     each.accept(m);
                 }
             }
-            return new FunctionResult(f.name(), info, dump == null ? 0 : dump.imageBytes(), all);
+            return new FunctionResult(f.name(), info, dump == null ? 0 : dump.imageBytes(), vmResult, all);
         }
     }
 
@@ -113,6 +133,17 @@ final class FunctionBench {
         }
     }
 
-    /** The measurements of one function, what its deployment produced, and the size of its CRIU dump. */
-    record FunctionResult(String name, FunctionInfo info, long criuImageBytes, List<Measurement> measurements) {}
+    /**
+     * The measurements of one function, what its deployment produced, the size of its CRIU dump,
+     * and its VM snapshot (null when no VM mode was measured).
+     */
+    record FunctionResult(String name, FunctionInfo info, long criuImageBytes, VmResult vm,
+            List<Measurement> measurements) {}
+
+    /**
+     * The VM snapshot: why the function could not run in the guest (null if it could), the bytes
+     * of the snapshot on disk (memory file blocks and device state), the recorded working set, and
+     * how long QEMU took to start with a dropped page cache (not part of the VM modes' latency).
+     */
+    record VmResult(String skipped, long imageBytes, long workingSetPages, long qemuColdStartNanos) {}
 }

@@ -80,6 +80,11 @@ final class Report {
             f.put("working_set_written_pages", r.info().snapshot() == null ? 0
                     : r.info().snapshot().workingSetWrittenPages());
             f.put("floor_ms", ms(floorNanos(r)));
+            if (r.vm() != null) {
+                f.putObject("vm").put("accelerator", Accelerator.detect().note).put("skipped", r.vm().skipped())
+                        .put("image_bytes", r.vm().imageBytes()).put("working_set_pages", r.vm().workingSetPages())
+                        .put("qemu_cold_start_ms", ms(r.vm().qemuColdStartNanos()));
+            }
             ObjectNode summary = f.putObject("summary");
             summarize(summary, r.measurements(), modes);
             ArrayNode all = f.putArray("measurements");
@@ -134,7 +139,7 @@ final class Report {
                 .append(" runs per mode, modes interleaved. Latency is from the request (no instance of the function "
                         + "for boot and spice modes) to the response, in milliseconds: median (p90).\n\n");
         md.append("| function |");
-        modes.forEach(m -> md.append(' ').append(m.label()).append(" |"));
+        modes.forEach(m -> md.append(' ').append(m.header()).append(" |"));
         md.append(" image | restore phases (spice-hot median: validation / process / memory / state) |\n|---|");
         modes.forEach(m -> md.append("---:|"));
         md.append("---:|---|\n");
@@ -142,6 +147,10 @@ final class Report {
             md.append("| ").append(r.name()).append(" |");
             for (Mode mode : modes) {
                 List<Measurement> ms = of(r, mode);
+                if (ms.isEmpty()) {
+                    md.append(" skipped |");
+                    continue;
+                }
                 md.append(String.format(Locale.ROOT, " %s (%s)%s |", fmt(Stats.median(ms, Measurement::latencyNanos)),
                         fmt(Stats.quantile(ms, Measurement::latencyNanos, 0.9)),
                         ms.stream().allMatch(Measurement::verified) ? "" : " UNVERIFIED"));
@@ -167,6 +176,7 @@ final class Report {
                     med(of(r, Mode.SPICE_COLD), Measurement::diskReadBytes) / 1048576.0));
         }
         appendTargets(md);
+        appendVm(md);
         appendMemory(md);
         appendAblation(md);
         return md.toString();
@@ -192,6 +202,54 @@ final class Report {
                     ratio(med(of(r, Mode.SPICE_HOT), Measurement::firstResponseNanos), warmResponse),
                     faults(of(r, Mode.SPICE_HOT)), faults(of(r, Mode.SPICE_COLD)), faults(of(r, Mode.CRIU_COLD))));
         }
+    }
+
+    /** The VM baseline beside Spice's cold restore, as the paper compares them. */
+    private void appendVm(StringBuilder md) {
+        if (results.stream().allMatch(r -> r.vm() == null)) {
+            return;
+        }
+        md.append("\nVM baseline (" + Accelerator.detect().note + "; docs/benchmarks.md says what it stands in for): "
+                + "snapshot on disk (memory file blocks + device state), the working set vm-ws prefetches, medians.\n\n"
+                + "The restoring QEMU is started, paused, before the page cache is dropped and the clock starts (a "
+                + "Firecracker restore is an API call to a started VMM); its cold start is shown apart. Restore phases: "
+                + "loading the device state / waiting for the working set's reads after that / resuming; first "
+                + "response: from resume to the answer.\n\n"
+                + "| function | VM snapshot | VM working set | QEMU cold start (not counted) | vm-cold restore phases "
+                + "| vm-cold first response "
+                + "| vm-ws restore phases | vm-ws first response | vm-cold / spice-cold | vm-ws / spice-cold "
+                + "| faults vm-cold | faults vm-ws | disk read vm-cold | disk read vm-ws |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (FunctionResult r : results) {
+            if (r.vm() == null) {
+                continue;
+            }
+            if (r.vm().skipped() != null) {
+                md.append("| ").append(r.name()).append(" | skipped: ").append(r.vm().skipped().replace('|', '/'))
+                        .append(" | | | | | | | | | | | | |\n");
+                continue;
+            }
+            long cold = med(of(r, Mode.SPICE_COLD), Measurement::latencyNanos);
+            List<Measurement> vmCold = of(r, Mode.VM_COLD), vmWs = of(r, Mode.VM_WS);
+            md.append(String.format(Locale.ROOT, "| %s | %.1f MiB | %.1f MiB | %s | %s | %s | %s | %s | %s | %s | %s "
+                    + "| %s | %.1f MiB | %.1f MiB |%n", r.name(), r.vm().imageBytes() / 1048576.0,
+                    r.vm().workingSetPages() * 4096 / 1048576.0, fmt(r.vm().qemuColdStartNanos()), vmPhases(vmCold),
+                    fmt(med(vmCold, Measurement::firstResponseNanos)), vmPhases(vmWs),
+                    fmt(med(vmWs, Measurement::firstResponseNanos)),
+                    ratio(med(vmCold, Measurement::latencyNanos), cold), ratio(med(vmWs, Measurement::latencyNanos), cold),
+                    faults(vmCold), faults(vmWs), med(vmCold, Measurement::diskReadBytes) / 1048576.0,
+                    med(vmWs, Measurement::diskReadBytes) / 1048576.0));
+        }
+    }
+
+    /** Device state / working-set wait / resume, medians (see VmModes.Prepared.measure). */
+    private static String vmPhases(List<Measurement> ms) {
+        if (ms.isEmpty()) {
+            return "-";
+        }
+        long state = med(ms, Measurement::stateNanos), wait = med(ms, Measurement::memoryNanos),
+                restore = med(ms, Measurement::restoreNanos);
+        return fmt(state) + " / " + fmt(wait) + " / " + fmt(Math.max(0, restore - state - wait));
     }
 
     private void appendMemory(StringBuilder md) {
