@@ -18,7 +18,7 @@ const { after, before, describe, test } = require('node:test');
 const NODE = '/usr/bin/node';
 const SHIM = path.resolve(__dirname, '..', 'spice_runtime.js');
 const FLAGS = ['--expose-gc', '--single-threaded', '--v8-pool-size=1'];
-const TIMEOUT_MS = 10000;
+const TIMEOUT_MS = 30000;
 
 const MODULES = {
   'app.js': `

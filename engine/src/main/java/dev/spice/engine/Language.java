@@ -11,7 +11,11 @@ import java.util.regex.Pattern;
 public enum Language {
     PYTHON("python3", "python3.N", Pattern.compile("python3(\\.[0-9]{1,2})?"),
             Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+"),
-            "module.function, as in app.handler");
+            "module.function, as in app.handler"),
+    /** Lambda's nodejsN.x names all run on the one node the machine has (Debian's). */
+    NODEJS("nodejs", "nodejs18.x, nodejs20.x, nodejs22.x", Pattern.compile("nodejs((18|20|22)\\.x)?"),
+            Pattern.compile("([A-Za-z0-9_-][A-Za-z0-9_.-]*/)*[A-Za-z0-9_-]+(\\.[A-Za-z_$][A-Za-z0-9_$]*)+"),
+            "file.export or dir/file.export, as in index.handler");
 
     private final String runtime;
     private final String lambdaNames;

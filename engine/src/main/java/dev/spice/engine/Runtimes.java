@@ -12,6 +12,7 @@ final class Runtimes {
     Runtimes(Path dir) {
         this.dir = dir;
         commands.put(Language.PYTHON, new PythonCommand(dir));
+        commands.put(Language.NODEJS, new NodeCommand(dir));
     }
 
     /** The folder of every shim, which every sandbox binds read-only. */
