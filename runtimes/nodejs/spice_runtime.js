@@ -143,10 +143,16 @@ function installOutput() {
 
 // ------------------------------------------------------------------ errors
 
-/** The frames of a stack that belong to the function, not to the shim or to Node itself. */
+/**
+ * The frames of a stack that belong to the function: those above the shim's first frame (and the
+ * Promise executor the shim calls it in), without Node's internal ones.
+ */
 function userFrames(stack) {
-  return String(stack).split('\n').filter((line) => /^\s+at /.test(line)
-      && !line.includes(SHIM_FILE) && !/\(node:|at node:/.test(line));
+  const frames = String(stack).split('\n').filter((line) => /^\s+at /.test(line));
+  const shim = frames.findIndex((line) => line.includes(SHIM_FILE));
+  const own = shim < 0 ? frames : frames.slice(0, shim);
+  if (shim > 0 && /^\s+at new Promise \(<anonymous>\)$/.test(own[own.length - 1])) own.pop();
+  return own.filter((line) => !/\(node:|at node:/.test(line));
 }
 
 /**

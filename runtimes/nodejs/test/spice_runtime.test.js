@@ -63,6 +63,8 @@ const MODULES = {
     };
     exports.throws = async () => { null.property; };
     exports.throwsString = () => { throw 'thrown text'; };
+    function deeper() { throw new Error('sync failure'); }
+    exports.syncThrows = () => deeper();
     exports.custom = async () => { class QuotaError extends Error { constructor(m) { super(m); this.name = 'QuotaError'; } } throw new QuotaError('over quota'); };
     exports.cycle = async () => { const a = {}; a.self = a; return a; };
     exports.bigint = async () => 1n;
@@ -274,6 +276,10 @@ describe('the Node.js runtime shim', () => {
     assert.ok(response.error.stackTrace.every((l) => l.startsWith('at ') && !l.includes('spice_runtime')), JSON.stringify(response.error));
     assert.equal((await shim.invoke(null, { requestId: 'req-2' })).ok, false, 'the instance goes on');
     assert.equal((await (await start('app.throwsString')).invoke()).error.errorType, 'string');
+    const sync = (await (await start('app.syncThrows')).invoke()).error;
+    assert.equal(sync.stackTrace.length, 2, JSON.stringify(sync));
+    assert.match(sync.stackTrace[0], /^at deeper \(.*app\.js:\d+:\d+\)$/);
+    assert.match(sync.stackTrace[1], /^at exports\.syncThrows \(.*app\.js:\d+:\d+\)$/);
     assert.equal((await (await start('app.custom')).invoke()).error.errorType, 'QuotaError');
   });
 
