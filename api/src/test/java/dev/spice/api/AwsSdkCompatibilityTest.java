@@ -39,9 +39,9 @@ class AwsSdkCompatibilityTest {
         api.engine.deploy(TestFunctions.HELLO);
         api.engine.deploy(TestFunctions.failing(temp, "failing"));
         lambda = api.lambda();
+        SdkBytes nodeZip = SdkBytes.fromByteArray(TestFunctions.zip("index.mjs", NODE_FUNCTION));
         lambda.createFunction(b -> b.functionName("node").runtime(Runtime.NODEJS20_X).handler("index.handler")
-                .role("arn:aws:iam::000000000000:role/lambda")
-                .code(c -> c.zipFile(SdkBytes.fromByteArray(TestFunctions.zip("index.mjs", NODE_FUNCTION)))));
+                .role("arn:aws:iam::000000000000:role/lambda").code(c -> c.zipFile(nodeZip)));
         try (LambdaWaiter waiter = LambdaWaiter.builder().client(lambda).overrideConfiguration(
                 WaiterOverrideConfiguration.builder().backoffStrategy(FixedDelayBackoffStrategy.create(
                         Duration.ofMillis(100))).maxAttempts(600).build()).build()) {
@@ -116,7 +116,7 @@ class AwsSdkCompatibilityTest {
     void listFunctionsShowsTheDeployedFunctions() {
         var functions = lambda.listFunctions().functions();
 
-        assertThat(functions).extracting(FunctionConfiguration::functionName).containsExactly("failing", "hello");
+        assertThat(functions).extracting(FunctionConfiguration::functionName).containsExactly("failing", "hello", "node");
         FunctionConfiguration hello = functions.stream().filter(f -> f.functionName().equals("hello")).findFirst()
                 .orElseThrow();
         assertThat(hello.runtimeAsString()).isEqualTo("python3");
