@@ -303,13 +303,15 @@ let emptyLoop = null;
 let waiting = null;
 
 function installProcessHooks() {
+  // Logged in any case (into the running invocation's log, or to fd 2 between invocations):
+  // one that comes after the invocation already has its result would otherwise go unseen.
   process.on('uncaughtException', (err) => {
+    emit(2, `${new Date().toISOString()}\t${current !== null ? current.requestId : ''}\tERROR\tUncaught Exception\t${util.inspect(err)}\n`);
     if (failCurrent !== null) failCurrent(err);
-    else emit(2, `${new Date().toISOString()}\t\tERROR\tUncaught Exception\t${util.inspect(err)}\n`);
   });
   process.on('unhandledRejection', (reason) => {
+    emit(2, `${new Date().toISOString()}\t${current !== null ? current.requestId : ''}\tERROR\tUnhandled Promise Rejection\t${util.inspect(reason)}\n`);
     if (failCurrent !== null) failCurrent(reason, 'Runtime.UnhandledPromiseRejection');
-    else emit(2, `${new Date().toISOString()}\t\tERROR\tUnhandled Promise Rejection\t${util.inspect(reason)}\n`);
   });
   // The loop runs dry only inside an invocation (between requests the shim blocks in read).
   process.on('beforeExit', () => {

@@ -39,7 +39,10 @@ const MODULES = {
       setTimeout(() => console.log('late timer'), 200);
       callback(null, 'now');
     };
-    exports.firedBefore = async () => globalThis.fired;
+    exports.callbackWaitsThenThrows = (event, context, callback) => {
+      setTimeout(() => { throw new RangeError('after the result'); }, 10);
+      callback(null, 'done');
+    };
     exports.callbackError = (event, context, callback) => callback(new TypeError('bad input'));
     exports.callbackString = (event, context, callback) => callback('just a string');
     exports.neverCalls = (event, context, callback) => {};
@@ -288,6 +291,8 @@ describe('the Node.js runtime shim', () => {
     const error = (await uncaught.invoke()).error;
     assert.equal(error.errorType, 'RangeError');
     assert.equal(error.errorMessage, 'from a timer');
+    const logged = (await (await start('app.callbackWaitsThenThrows')).invoke()).log;
+    assert.match(logged, /\treq-1\tERROR\tUncaught Exception\tRangeError: after the result/);
     const rejection = await start('app.rejection');
     const rejected = (await rejection.invoke()).error;
     assert.equal(rejected.errorType, 'Runtime.UnhandledPromiseRejection');
