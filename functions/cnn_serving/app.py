@@ -10,7 +10,7 @@ import os
 
 import torch
 
-torch.set_num_threads(1)            # intra-op pool: none (a process with threads cannot be snapshotted)
+torch.set_num_threads(1)            # intra-op pool: none (an instance gets a core's share at most)
 torch.set_num_interop_threads(1)    # inter-op pool: none; must come before any parallel work
 
 import squeeze  # noqa: E402

@@ -80,6 +80,12 @@ void restore_fds(void)
                 keep[e->fd] = 1;               /* the caller's stdin/stdout/stderr stay */
             continue;
         }
+        if (e->kind >= FD_FIRST_OBJECT) {      /* eventfd, epoll, pipes...: fdobjects.c */
+            restore_fd_object(e, floor);
+            if (e->fd < 3)
+                keep[e->fd] = 1;
+            continue;
+        }
         const struct img_file *f = &files[e->file];
         int flags = (int)(e->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC));
         int fd = open_file(e->file, flags, 0);
@@ -99,4 +105,5 @@ void restore_fds(void)
     for (int i = 0; i < 3; i++)
         if (!keep[i])
             sys1(__NR_close, i);
+    restore_fd_links();                        /* epoll registrations: every target exists now */
 }

@@ -95,10 +95,16 @@ static void load_metadata(const char *path)
         uint64_t n = s->entry_size ? s->length / s->entry_size : 0;
         switch (s->type) {
         case IMG_SEC_PROCESS: proc = payload; break;
-        case IMG_SEC_THREAD:
-            if (nthreads++ == 0)
-                threads[0] = payload;
+        case IMG_SEC_THREAD: {
+            const struct img_thread *t = payload;
+            if (nthreads == MAX_THREADS)
+                die("image", "has more threads than the restorer supports (512)", 0);
+            if (s->length < sizeof *t || t->xstate_size > s->length - sizeof *t || t->xstate_size > 16384 ||
+                t->tid <= 0)
+                die("image", "has an invalid thread section", 0);
+            threads[nthreads++] = t;
             break;
+        }
         case IMG_SEC_VMAS: vmas = payload; vma_count = n; break;
         case IMG_SEC_RUNS: runs = payload; run_count = n; break;
         case IMG_SEC_FILES: files = payload; file_count = n; break;
@@ -116,14 +122,33 @@ static void load_metadata(const char *path)
                 seccomp_len = s->length;
             }
             break;
+        case IMG_SEC_FD_OBJECTS: case IMG_SEC_EPOLL_TARGETS: case IMG_SEC_FD_MESSAGES:
+        case IMG_SEC_FD_DATA: case IMG_SEC_INOTIFY_WATCHES:
+            if (h.version >= IMG_KOBJ_VERSION)  /* before version 3: unknown optional sections */
+                note_fd_object_section(s->type, payload, s->length);
+            break;
         default: break;                        /* optional sections of later writers */
         }
         p = (const char *)payload + ((s->length + 7) & ~7ul);
     }
     if (!proc || !threads[0] || !vmas || !strings || !sigactions || !rlimits)
         die("image", "lacks a required section", 0);
-    if (nthreads != 1 || proc->thread_count != 1)
-        die("image", "has more than one thread, which this restorer does not support yet", 0);
+    if (nthreads != proc->thread_count)
+        die("image", "has a thread count that differs from its thread sections", 0);
+    /* The leader (its TID is the PID) comes first: the restore role becomes it; TIDs are distinct. */
+    for (uint32_t i = 0; i < nthreads; i++) {
+        if (threads[i]->tid == proc->pid) {
+            const struct img_thread *leader = threads[i];
+            threads[i] = threads[0];
+            threads[0] = leader;
+        }
+        for (uint32_t j = 0; j < i; j++)
+            if (threads[j]->tid == threads[i]->tid)
+                die("image", "has two threads with one TID", 0);
+    }
+    if (threads[0]->tid != proc->pid)
+        die("image", "has no thread whose TID is the PID", 0);
+    thread_count = nthreads;
     if (file_count > MAX_FILES)
         die("image", "references too many files", 0);
     for (uint64_t i = 0; i < vma_count; i++) {
@@ -144,8 +169,12 @@ static void load_metadata(const char *path)
         }
     }
     for (uint64_t i = 0; i < fd_count; i++)
-        if (fds[i].fd < 0 || (fds[i].kind == FD_FILE && fds[i].file >= file_count))
+        if (fds[i].fd < 0 || (i > 0 && fds[i].fd <= fds[i - 1].fd) ||
+            fds[i].kind < FD_STDIO || fds[i].kind > FD_INOTIFY ||
+            (fds[i].kind == FD_FILE && fds[i].file >= file_count) ||
+            (fds[i].kind >= FD_FIRST_OBJECT && h.version < IMG_KOBJ_VERSION))
             die("image", "has an invalid file descriptor entry", 0);
+    check_fd_objects();
     if (ws_data && (ws_data->offset < h.data_offset || ws_data->offset + ws_data->bytes > h.data_offset + h.data_size))
         die("image", "has a working set outside its data", 0);
     if (proc->exe_file >= file_count)

@@ -1,5 +1,6 @@
 /*
- * The Spice image format, version 2, as the restorer reads it (version 1 too: no seccomp filters).
+ * The Spice image format, version 3, as the restorer reads it (version 2 too: no kernel objects
+ * behind descriptors; version 1: no seccomp filters either).
  * docs/image-format.md is the specification; this header and
  * image/src/main/java/dev/spice/image/ImageFormat.java mirror it field by field.
  * All integers are little-endian; every struct is naturally aligned and padded to 8 bytes.
@@ -10,8 +11,9 @@
 #include <stdint.h>
 
 #define IMG_MAGIC        "SPICEIMG"
-#define IMG_VERSION      2u
+#define IMG_VERSION      3u
 #define IMG_OLDEST_VERSION 1u   /* version 1: version 2 without the SECCOMP section */
+#define IMG_KOBJ_VERSION 3u     /* the first version with fd kinds 3-9 and sections 15-19 */
 #define IMG_PAGE_SIZE    4096u
 #define IMG_HEADER_SIZE  128u
 
@@ -55,6 +57,11 @@ enum {
     IMG_SEC_WORKSET    = 12,    /* optional: struct img_ws_range[], written ranges first */
     IMG_SEC_WS_DATA    = 13,    /* optional: one struct img_ws_data */
     IMG_SEC_SECCOMP    = 14,    /* version 2, optional: struct img_seccomp_filter + insns, oldest first */
+    IMG_SEC_FD_OBJECTS = 15,    /* version 3, optional: struct img_fd_object[] */
+    IMG_SEC_EPOLL_TARGETS = 16, /* version 3, optional: struct img_epoll_target[] */
+    IMG_SEC_FD_MESSAGES = 17,   /* version 3, optional: struct img_fd_message[] */
+    IMG_SEC_FD_DATA    = 18,    /* version 3, optional: the bytes the messages point into */
+    IMG_SEC_INOTIFY_WATCHES = 19, /* version 3, optional: struct img_inotify_watch[] */
 };
 
 #define IMG_NONE 0xffffffffu    /* "no file" / "no string" */
@@ -144,14 +151,54 @@ struct img_file {
     uint32_t checks;            /* FILE_CHECK_* */
 };
 
-enum { FD_STDIO = 1, FD_FILE = 2 };
+enum { FD_STDIO = 1, FD_FILE = 2, FD_EVENTFD = 3, FD_EPOLL = 4, FD_TIMERFD = 5, FD_SIGNALFD = 6,
+       FD_PIPE = 7, FD_UNIX_PAIR = 8, FD_INOTIFY = 9 };
+#define FD_FIRST_OBJECT FD_EVENTFD  /* kinds from here on are created from a struct img_fd_object */
 
 struct img_fd {
     int32_t  fd;
     uint32_t kind;              /* FD_* */
-    uint32_t flags;             /* open(2) flags, O_CLOEXEC included */
-    uint32_t file;              /* index into FILES (FD_FILE) */
-    int64_t  pos;
+    uint32_t flags;             /* open(2) flags, O_CLOEXEC and O_NONBLOCK included */
+    uint32_t file;              /* index into FILES (FD_FILE) or FD_OBJECTS (kinds 3-9) */
+    int64_t  pos;               /* FD_FILE: offset; FD_PIPE, FD_UNIX_PAIR: end 0 or 1 */
+};
+
+/* A kernel object behind descriptors of kinds 3-9; the spec gives each field's meaning per kind. */
+#define OBJ_EVENTFD_SEMAPHORE 1u    /* flags of an eventfd: EFD_SEMAPHORE */
+#define OBJ_TIMER_ABSTIME     1u    /* flags of a timerfd: TFD_TIMER_ABSTIME */
+#define OBJ_TIMER_CANCEL_ON_SET 2u  /* TFD_TIMER_CANCEL_ON_SET */
+#define OBJ_UNIX_SHUTDOWN_MASK 0x303u /* flags of a socket pair: end 0 in bits 0-1, end 1 in bits 8-9 */
+#define OBJ_PIPE_MIN 4096u
+#define OBJ_PIPE_MAX (1u << 28)
+struct img_fd_object {
+    uint32_t kind;              /* FD_* (3-9) */
+    uint32_t flags;
+    uint32_t param;             /* timerfd: clock id; pipe: capacity; socket pair: socket type */
+    uint32_t first, count;      /* its epoll targets, messages or inotify watches */
+    uint32_t reserved;
+    uint64_t value;             /* eventfd: counter; timerfd: ns to expiry; signalfd: mask */
+    uint64_t interval;          /* timerfd: period in ns */
+    uint64_t ticks;             /* timerfd: expirations not read yet */
+};
+
+struct img_epoll_target {       /* packed like struct epoll_event would be, but naturally aligned */
+    int32_t  fd;                /* the registered descriptor */
+    uint32_t events;            /* EPOLLIN... with EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE */
+    uint64_t data;              /* what epoll_wait hands back */
+};
+
+struct img_fd_message {         /* bytes queued for one end of a pipe or socket pair */
+    uint32_t end;               /* the receiving end: 0 or 1 */
+    uint32_t reserved;
+    uint64_t offset;            /* into the FD_DATA payload */
+    uint64_t length;
+};
+
+struct img_inotify_watch {
+    int32_t  wd;                /* the watch descriptor the process knows */
+    uint32_t mask;              /* IN_* */
+    uint32_t file;              /* index into FILES: the watched path */
+    uint32_t reserved;
 };
 
 /* The working set: pages the first invocation after a restore touched (see the spec). */
@@ -193,5 +240,9 @@ _Static_assert(sizeof(struct img_sigaction) == 32, "img_sigaction layout");
 _Static_assert(sizeof(struct img_ws_range) == 24, "img_ws_range layout");
 _Static_assert(sizeof(struct img_ws_data) == 16, "img_ws_data layout");
 _Static_assert(sizeof(struct img_seccomp_filter) == 8, "img_seccomp_filter layout");
+_Static_assert(sizeof(struct img_fd_object) == 48, "img_fd_object layout");
+_Static_assert(sizeof(struct img_epoll_target) == 16, "img_epoll_target layout");
+_Static_assert(sizeof(struct img_fd_message) == 24, "img_fd_message layout");
+_Static_assert(sizeof(struct img_inotify_watch) == 16, "img_inotify_watch layout");
 
 #endif

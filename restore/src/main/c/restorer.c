@@ -14,10 +14,14 @@
  *             at its original PID (clone3 set_tid), then queues the working set's reads while
  *             that process maps its memory; or in exec mode clones the process that execs the
  *             program to boot; reaps children; exits with the process's status.
- *   restore   the future process itself: in one pass over the metadata it clears its own
- *             address space, moves the vDSO, maps memory straight from the image and the
- *             original files, reopens files, sets process and thread state, reports "ok", and
- *             finally jumps into its old registers through rt_sigreturn, unmapping itself.
+ *   restore   the future process itself (its leader thread): in one pass over the metadata it
+ *             clears its own address space, moves the vDSO, maps memory straight from the image
+ *             and the original files, reopens files and recreates the kernel objects behind
+ *             descriptors (eventfd.c, epoll.c, timerfd.c, signalfd.c, pipes.c, inotify.c, via
+ *             fdobjects.c), sets process state, clones every other thread at its TID
+ *             (threads.c; each sets its own thread state), sets its own, reports "ok", and
+ *             finally jumps into its old registers through rt_sigreturn, unmapping itself;
+ *             with threads, all of them leave together, the last step in threads.c.
  *
  * Usage: spice-restorer --status=FD [--detach] [--cgroup=DIR]... [--lifeline=FD] [--prefetch=MODE] [SANDBOX] restore IMAGE
  *        spice-restorer --status=FD [--cgroup=DIR]... [--lifeline=FD] [SANDBOX] exec DIR PROGRAM [ARG...]
@@ -42,7 +46,8 @@ int own_map_count;
 int status_fd = -1, image_fd = -1, hostproc_fd = -1;
 const struct img_header *hdr;
 const struct img_process *proc;
-const struct img_thread *threads[1];
+const struct img_thread *threads[MAX_THREADS];
+uint32_t thread_count;
 const struct img_vma *vmas;
 const struct img_run *runs;
 const struct img_file *files;
@@ -108,6 +113,7 @@ __attribute__((noreturn)) void restore(void)
 {
     t_start = now_ns();
     const struct img_thread *t = threads[0];
+    block_signals();                            /* each thread's own mask returns with its frame */
     clear_address_space();
     place_vdso();
     anonymize_self();
@@ -119,14 +125,18 @@ __attribute__((noreturn)) void restore(void)
     restore_rlimits();
     restore_fds();
     restore_process_state();
+    spawn_threads();                            /* threads.c: the others, each setting its own state */
     restore_thread_state(t);
     restore_credentials();
+    await_threads();
     t_state = now_ns();
     restore_seccomp();                          /* from here on every call goes through the filters */
     report_ok();
     sys1(__NR_close, status_fd);
     sys1(__NR_close, image_fd);
     sys1(__NR_close, hostproc_fd);
+    if (thread_count > 1)
+        leave_with_threads();
     final_jump(t);
 }
 

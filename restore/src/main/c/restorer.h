@@ -18,6 +18,9 @@
 #define MAX_OWN_MAPS   128
 #define MAX_FILES      4096
 #define HIGH_FD_FLOOR  64                 /* our own fds move above every restored fd */
+#define MAX_THREADS    512                /* threads of one image (ImageValidator refuses more) */
+#define THREAD_STACK_SIZE (16 * 1024)     /* each thread's own stack while it restores itself */
+#define THREAD_STACKS  SCRATCH_BASE       /* MAX_THREADS stacks end at META_BASE */
 
 /* ---------- state shared by the three roles (defined in restorer.c) ---------- */
 
@@ -28,7 +31,8 @@ extern int own_map_count;
 extern int status_fd, image_fd, hostproc_fd;
 extern const struct img_header *hdr;
 extern const struct img_process *proc;
-extern const struct img_thread *threads[1];
+extern const struct img_thread *threads[MAX_THREADS];  /* threads[0] is the leader (tid == pid) */
+extern uint32_t thread_count;
 extern const struct img_vma *vmas;
 extern const struct img_run *runs;
 extern const struct img_file *files;
@@ -83,6 +87,32 @@ void open_files(void);
 void close_files(void);
 void restore_fds(void);
 
+/* fdobjects.c: the kernel objects behind descriptors of kinds 3-9 (the sections, their checks, dispatch) */
+#define MAX_FD_OBJECTS 4096
+extern const struct img_fd_object *fd_objects;
+extern const struct img_epoll_target *epoll_targets;
+extern const struct img_fd_message *fd_messages;
+extern const struct img_inotify_watch *inotify_watches;
+extern const uint8_t *fd_data;
+extern uint64_t fd_object_count, epoll_target_count, fd_message_count, inotify_watch_count, fd_data_len;
+void note_fd_object_section(uint32_t type, const void *payload, uint64_t length);
+void check_fd_objects(void);
+void restore_fd_object(const struct img_fd *e, int floor);  /* called by restore_fds, entry by entry */
+void restore_fd_links(void);                                /* once every descriptor exists */
+int object_fd(uint32_t object, uint32_t end);               /* the descriptor number of an object's end */
+int new_fd_high(long fd, const char *what);                 /* checks a new descriptor, moves it above the floor */
+void place_fd(int tmp, const struct img_fd *e);             /* dup3 to its number, its flags, close tmp */
+
+/* eventfd.c, signalfd.c, timerfd.c, epoll.c, pipes.c, inotify.c: one unit per object class */
+int create_eventfd(const struct img_fd_object *o);
+int create_signalfd(const struct img_fd_object *o);
+int create_timerfd(const struct img_fd_object *o);
+int create_epoll(const struct img_fd_object *o);
+void add_epoll_targets(const struct img_fd_object *o, int epfd);
+void create_pipe(const struct img_fd_object *o, int ends[2]);
+void create_unix_pair(const struct img_fd_object *o, int ends[2]);
+int create_inotify(const struct img_fd_object *o);
+
 /* workingset.c: the working set */
 void read_working_set(void);
 void check_working_set_cached(void);
@@ -92,6 +122,7 @@ void no_read_around(void);
 /* state.c: process and thread state */
 void restore_process_state(void);
 void restore_credentials(void);
+void restore_ids(void);
 void restore_rlimits(void);
 void restore_thread_state(const struct img_thread *t);
 
@@ -101,7 +132,17 @@ void restore_seccomp(void);
 void install_default_filter(void);
 
 /* sigframe.c: the last step */
+struct rt_sigframe64 *build_frame(const struct img_thread *t);
+uint64_t prepare_exit(void);
+extern uint64_t leave_site, exit_site;
+__attribute__((noreturn)) void exit_through(uint64_t stub, struct rt_sigframe64 *f);
 __attribute__((noreturn)) void final_jump(const struct img_thread *t);
+
+/* threads.c: every thread but the leader, and how they all leave */
+void block_signals(void);
+void spawn_threads(void);
+void await_threads(void);
+__attribute__((noreturn)) void leave_with_threads(void);
 
 /* sandbox.c: user, network and mount namespaces of an engine instance */
 #define MAX_BINDS     64

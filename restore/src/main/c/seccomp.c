@@ -6,6 +6,7 @@
 #include "restorer.h"
 
 #define SECCOMP_SET_MODE_FILTER 1
+#define SECCOMP_FILTER_FLAG_TSYNC 1
 #define SECCOMP_RET_KILL_PROCESS 0x80000000u
 #define SECCOMP_RET_ERRNO        0x00050000u
 #define SECCOMP_RET_ALLOW        0x7fff0000u
@@ -13,6 +14,7 @@
 #define X32_SYSCALL_BIT          0x40000000u
 #define EPERM  1
 #define ENOSYS 38
+#define ESRCH  3
 #ifndef __NR_open_tree_attr
 #define __NR_open_tree_attr 467                 /* Linux 6.15; older headers lack it */
 #endif
@@ -69,7 +71,11 @@ void restore_seccomp(void)
     for (uint64_t at = 0; at < seccomp_len;) {
         const struct img_seccomp_filter *f = (const void *)((const char *)seccomp + at);
         struct sock_fprog prog = {(uint16_t)f->insn_count, (const struct sock_filter *)(f + 1)};
-        check(sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, &prog), "seccomp", "install a filter");
+        /* TSYNC: every thread gets the same filter; a positive result names a thread that could not. */
+        long r = sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, f->flags | (thread_count > 1 ? SECCOMP_FILTER_FLAG_TSYNC : 0),
+                      &prog);
+        if (r)
+            die("seccomp", "install a filter", r > 0 ? -ESRCH : r);
         at += sizeof *f + f->insn_count * sizeof(struct sock_filter);
     }
 }

@@ -7,7 +7,7 @@
  * Builds the rt_sigreturn frame below the thread's stack pointer (past the red zone), where a
  * signal frame would go: the area is dead stack, so writing it changes nothing the program sees.
  */
-static struct rt_sigframe64 *build_frame(const struct img_thread *t)
+struct rt_sigframe64 *build_frame(const struct img_thread *t)
 {
     const uint64_t *r = t->regs;
     uint64_t fp = (r[R_RSP] - 128 - t->xstate_size - 64) & ~63ul;
@@ -53,7 +53,7 @@ static struct rt_sigframe64 *build_frame(const struct img_thread *t)
  * (rt_sigreturn). fallback_stub: munmap, then rt_sigreturn from a page that stays behind.
  */
 extern const char gadget_stub[], gadget_stub_jmp[], gadget_stub_end[];
-extern const char fallback_stub[], fallback_stub_end[];
+extern const char fallback_stub[], fallback_leave[], fallback_stub_end[];
 __asm__(".text\n"
         "gadget_stub:\n"
         "  mov $11, %eax\n"            /* munmap(rdi, rsi) */
@@ -74,9 +74,21 @@ __asm__(".text\n"
         "  mov %r14, %rsp\n"
         "  mov $15, %eax\n"            /* rt_sigreturn */
         "  syscall\n"
+        "fallback_leave:\n"           /* threads.c: a thread's wait (registers set), then its rt_sigreturn */
+        "  syscall\n"
+        "  mov $15, %eax\n"
+        "  syscall\n"
         "fallback_stub_end:\n");
 
-static __attribute__((noreturn)) void jump(uint64_t stub, struct rt_sigframe64 *f)
+/*
+ * Where threads leave (threads.c), set by prepare_exit(): leave_site is a `syscall` instruction
+ * whose next instruction is rt_sigreturn in the process's own code once the restorer is gone (the
+ * `syscall` placed before the gadget, or the one of the page that stays behind); exit_site is a
+ * `syscall` instruction that stays in place, from which the reaper thread calls exit.
+ */
+uint64_t leave_site, exit_site;
+
+__attribute__((noreturn)) void exit_through(uint64_t stub, struct rt_sigframe64 *f)
 {
     register uint64_t r12 __asm__("r12") = staged_page;
     register uint64_t r13 __asm__("r13") = gadget_page;
@@ -87,9 +99,13 @@ static __attribute__((noreturn)) void jump(uint64_t stub, struct rt_sigframe64 *
     __builtin_unreachable();
 }
 
-__attribute__((noreturn)) void final_jump(const struct img_thread *t)
+/*
+ * Puts the final stub in place outside the restorer's range and returns its address: over the
+ * gadget's page (an anonymous page that the stub's mremap replaces with the clean twin), or, without
+ * a gadget, in a page of its own that stays behind.
+ */
+uint64_t prepare_exit(void)
 {
-    struct rt_sigframe64 *f = build_frame(t);
     if (gadget_page) {
         uint64_t g = proc->sigreturn_gadget;
         size_t len = (size_t)(gadget_stub_end - gadget_stub);
@@ -97,6 +113,8 @@ __attribute__((noreturn)) void final_jump(const struct img_thread *t)
         uint64_t at = off >= len ? gadget_page : sc + 2;  /* keep the stub clear of the syscall */
         if (at + len > gadget_page + PAGE)
             die("restore", "has no room for the final stub", 0);
+        /* The gadget's own syscall (after "mov $15,%rax" or "mov $15,%eax"), read from the clean twin. */
+        exit_site = g + (*(const uint8_t *)(staged_page + (g - gadget_page)) == 0x48 ? 7 : 5);
         check(sys6(__NR_mmap, gadget_page, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), "map", "final stub");
         memcpy((void *)at, gadget_stub, len);
@@ -104,7 +122,8 @@ __attribute__((noreturn)) void final_jump(const struct img_thread *t)
         memcpy((void *)(at + (uint64_t)(gadget_stub_jmp - gadget_stub) + 1), &rel, 4);
         ((uint8_t *)sc)[0] = 0x0f;           /* syscall */
         ((uint8_t *)sc)[1] = 0x05;
-        jump(at, f);
+        leave_site = sc;
+        return at;
     }
     uint64_t page = RESTORER_BASE - PAGE;
     while (!address_free(page))
@@ -112,5 +131,12 @@ __attribute__((noreturn)) void final_jump(const struct img_thread *t)
     check(sys6(__NR_mmap, page, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0), "map", "final stub");
     memcpy((void *)page, fallback_stub, (size_t)(fallback_stub_end - fallback_stub));
-    jump(page, f);
+    leave_site = exit_site = page + (uint64_t)(fallback_leave - fallback_stub);
+    return page;
+}
+
+__attribute__((noreturn)) void final_jump(const struct img_thread *t)
+{
+    struct rt_sigframe64 *f = build_frame(t);
+    exit_through(prepare_exit(), f);
 }

@@ -36,14 +36,20 @@ void restore_process_state(void)
         sys2(__NR_prctl, PR_SET_THP_DISABLE, 1);
 }
 
-/* Credentials last but one: after setresuid the restorer may lose its capabilities. */
-void restore_credentials(void)
+/* The calling thread's ids: the raw calls change only the caller, so every thread makes them (threads.c). */
+void restore_ids(void)
 {
     check(sys2(__NR_setgroups, group_count, groups), "setgroups", 0);
     check(sys3(__NR_setresgid, proc->gid[0], proc->gid[1], proc->gid[2]), "setresgid", 0);
     check(sys3(__NR_setresuid, proc->uid[0], proc->uid[1], proc->uid[2]), "setresuid", 0);
     sys1(__NR_setfsgid, proc->gid[3]);
     sys1(__NR_setfsuid, proc->uid[3]);
+}
+
+/* Credentials last but one: after setresuid the restorer may lose its capabilities. */
+void restore_credentials(void)
+{
+    restore_ids();
     /* setresuid resets these two, so they come after it. */
     sys2(__NR_prctl, PR_SET_DUMPABLE, proc->dumpable);
     sys2(__NR_prctl, PR_SET_PDEATHSIG, proc->pdeath_signal);

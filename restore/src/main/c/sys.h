@@ -45,7 +45,11 @@ static inline long sys6(long nr, long a, long b, long c, long d, long e, long f)
 #define O_CLOEXEC   02000000
 #define O_PATH      010000000
 #define AT_FDCWD    -100
+#define O_NONBLOCK  04000
+#define O_DIRECT    040000
 #define F_DUPFD_CLOEXEC 1030
+#define F_SETFL     4
+#define F_SETPIPE_SZ 1031
 #define F_SETFD     2
 #define FD_CLOEXEC  1
 #define SEEK_SET    0
@@ -152,6 +156,20 @@ struct kstack { uint64_t sp; int32_t flags; int32_t pad; uint64_t size; };
 struct kitimerval { int64_t interval_sec, interval_usec, value_sec, value_usec; };
 #define SS_ONSTACK 1
 #define SS_DISABLE 2
+
+/* Kernel objects behind descriptors (fdobjects.c and its units) */
+#define EFD_SEMAPHORE   1
+#define EPOLL_CTL_ADD   1
+struct epoll_event_k { uint32_t events; uint64_t data; } __attribute__((packed)); /* x86-64 packs it */
+struct itimerspec_k { struct timespec_k interval, value; };
+#define TFD_TIMER_ABSTIME 1
+#define TFD_IOC_SET_TICKS 0x40085400ul  /* _IOW('T', 0, u64): CONFIG_CHECKPOINT_RESTORE */
+#define AF_UNIX       1
+#define SOCK_STREAM   1
+#define SOCK_CLOEXEC  O_CLOEXEC
+#define MSG_DONTWAIT  0x40
+#define MSG_NOSIGNAL  0x4000
+#define INOTIFY_MAX_WD_STEPS 65536     /* how many watches inotify.c may add and remove to reach a wd */
 
 /* The rt_sigreturn frame of x86-64 (arch/x86/include/asm/sigframe.h, uapi sigcontext.h). */
 struct sigcontext64 {

@@ -38,6 +38,7 @@ class AwsSdkCompatibilityTest {
         api = RunningServer.start(temp.resolve("state"));
         api.engine.deploy(TestFunctions.HELLO);
         api.engine.deploy(TestFunctions.failing(temp, "failing"));
+        api.engine.deploy(TestFunctions.JSON_PARSE);
         lambda = api.lambda();
         SdkBytes nodeZip = SdkBytes.fromByteArray(TestFunctions.zip("index.mjs", NODE_FUNCTION));
         lambda.createFunction(b -> b.functionName("node").runtime(Runtime.NODEJS20_X).handler("index.handler")
@@ -93,6 +94,27 @@ class AwsSdkCompatibilityTest {
     }
 
     @Test
+    void invokeOfAJavaFunctionReturnsItsResultErrorAndLog() {
+        InvokeResponse r = lambda.invoke(b -> b.functionName("json_parse")
+                .payload(json("{\"json\": \"{\\\"a\\\": [1, 2, {\\\"b\\\": true}]}\"}")).logType(LogType.TAIL));
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.functionError()).isNull();
+        assertThat(r.payload().asUtf8String()).contains("\"values\":6", "\"depth\":3", "\"verified\":true");
+        String log = new String(Base64.getDecoder().decode(r.logResult()), StandardCharsets.UTF_8);
+        assertThat(log).contains("parsed 26 bytes, 6 values", "REPORT RequestId");
+
+        InvokeResponse failed = lambda.invoke(b -> b.functionName("json_parse").payload(json("{\"json\": \"[1,\"}")));
+        assertThat(failed.functionError()).isEqualTo("Unhandled");
+        assertThat(failed.payload().asUtf8String()).contains("\"errorType\":\"java.io.UncheckedIOException\"",
+                "\"stackTrace\":[\"dev.spice.functions.jsonparse.JsonParse.handleRequest(JsonParse.java:");
+
+        FunctionConfiguration config = lambda.getFunction(b -> b.functionName("json_parse")).configuration();
+        assertThat(config.runtimeAsString()).isEqualTo("java");
+        assertThat(config.handler()).isEqualTo("dev.spice.functions.jsonparse.JsonParse");
+    }
+
+    @Test
     void invokeWithoutLogTypeHasNoLogResult() {
         InvokeResponse r = lambda.invoke(b -> b.functionName("hello").payload(json("{}")));
 
@@ -116,7 +138,7 @@ class AwsSdkCompatibilityTest {
     void listFunctionsShowsTheDeployedFunctions() {
         var functions = lambda.listFunctions().functions();
 
-        assertThat(functions).extracting(FunctionConfiguration::functionName).containsExactly("failing", "hello", "node");
+        assertThat(functions).extracting(FunctionConfiguration::functionName).containsExactly("failing", "hello", "json_parse", "node");
         FunctionConfiguration hello = functions.stream().filter(f -> f.functionName().equals("hello")).findFirst()
                 .orElseThrow();
         assertThat(hello.runtimeAsString()).isEqualTo("python3");

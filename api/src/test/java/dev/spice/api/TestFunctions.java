@@ -13,6 +13,9 @@ final class TestFunctions {
     /** functions/hello of the repository, from the api module's directory (where Maven runs the tests). */
     static final Path HELLO = Path.of("../functions/hello").toAbsolutePath().normalize();
 
+    /** functions/json_parse, a Java function: its lib/ is built by the reactor (api's pom depends on it). */
+    static final Path JSON_PARSE = Path.of("../functions/json_parse").toAbsolutePath().normalize();
+
     private TestFunctions() {}
 
     /** Writes {@code parent/name} with an app.py holding {@code code} and a manifest naming app.handler. */

@@ -13,36 +13,35 @@ import dev.spice.image.Records.Sigaction;
 import dev.spice.image.Records.ThreadRecord;
 import dev.spice.sys.Nr;
 import dev.spice.sys.ProcessMemory;
-import dev.spice.sys.Ptrace;
 import dev.spice.sys.ResourceLimits;
-import dev.spice.sys.Syscall;
 import dev.spice.sys.proc.Mapping;
 import dev.spice.sys.proc.ProcFiles;
 import dev.spice.sys.proc.ProcStat;
 import dev.spice.sys.proc.ProcStatus;
 import dev.spice.sys.proc.Smaps;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Captures a running single-threaded process into an image file: stops it with ptrace, reads
- * its registers, memory, files and kernel state (injecting a few system calls for what /proc
- * does not show), writes the image atomically, then kills the process or lets it continue.
+ * Captures a running process, every thread of it, into an image file: stops all threads with
+ * ptrace, reads their registers, the memory, files and kernel state (injecting a few system calls
+ * for what /proc does not show: process-wide ones in the main thread, per-thread ones in each
+ * thread, see {@link ThreadCapture}), writes the image atomically, then kills the process or lets
+ * it continue.
  * If anything is refused or fails, the process is released untouched and no image is written.
  */
 public final class Capturer {
     private static final long SIGKILL_SIGSTOP = (1L << 8) | (1L << 18);
     private static final long SIGCHLD_BIT = 1L << 16;
     private static final int PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_GET_CHILD_SUBREAPER = 37,
-            PR_GET_TID_ADDRESS = 40, PR_GET_THP_DISABLE = 42;
+            PR_GET_THP_DISABLE = 42;
 
     /** What a capture produced, for the command line and benchmarks. */
     public record Result(int pid, Path image, long imageBytes, long storedPages, int mappings,
@@ -54,7 +53,7 @@ public final class Capturer {
         long started = System.nanoTime();
         Obstacles.beforeAttach(pid);
         try (TraceeSession session = TraceeSession.stop(pid)) {
-            Obstacles.whileStopped(pid);
+            Obstacles.whileStopped(pid, session.tids());
             Result result = captureStopped(session, image.toAbsolutePath(), started);
             if (leaveRunning) {
                 session.release();
@@ -73,27 +72,33 @@ public final class Capturer {
         List<Mapping> beforeInjection = Smaps.read(pid);
         session.useSyscallGadget(vdsoSyscall(pid, beforeInjection));
         Injected injected = readInjectedState(session, status);
+        Map<Integer, ThreadCapture.Injected> perThread = new LinkedHashMap<>();
+        for (int tid : session.tids()) {
+            perThread.put(tid, ThreadCapture.inject(session, tid));
+        }
         session.releaseScratch();
 
         FileTable files = new FileTable();
         int exe = files.add("executable", ProcFiles.readLink(pid, "exe"), ProcFiles.path(pid, "exe").toString(), true);
         ProcStat stat = ProcStat.read(pid);
         List<PlannedMapping> plan = MappingPlanner.plan(pid, Smaps.read(pid), stat.field(28), files);
-        List<FdRecord> fds = FdTableReader.read(pid, files);
+        FdTableReader.FdTable fdTable = FdTableReader.read(pid, files);
+        List<FdRecord> fds = fdTable.fds();
         String cwd = ProcFiles.readLink(pid, "cwd");
         if (cwd.endsWith(" (deleted)")) {
             throw new CaptureRefusedException("the working directory " + cwd + " was deleted");
         }
-        ThreadRecord thread = threadRecord(session, status, injected);
+        List<ThreadRecord> threads = new ArrayList<>();
+        perThread.forEach((tid, in) -> threads.add(ThreadCapture.record(session, tid, in)));
 
         MemoryDump memory = new MemoryDump(pid, plan);
         try (ImageWriter writer = ImageWriter.create(image, ImageWriter.estimateMetadata(memory.mappingCount(),
                 memory.candidatePages(), 64, fds.size()))) {
             memory.writeTo(writer);
             long gadget = SigreturnGadget.find(pid, injected.sigactions, plan, memory);
-            ProcessRecord process = processRecord(pid, status, stat, cwd, exe, injected, gadget);
-            writer.commit(new ImageContents(process, List.of(thread), memory.vmas(), memory.runs(), files.records(),
-                    fds, auxv(pid), injected.sigactions, rlimits(pid), groups(pid, status), seccomp));
+            ProcessRecord process = processRecord(pid, status, stat, cwd, exe, injected, gadget, threads.size());
+            writer.commit(new ImageContents(process, threads, memory.vmas(), memory.runs(), files.records(),
+                    fds, fdTable.objects(), auxv(pid), injected.sigactions, rlimits(pid), groups(pid, status), seccomp));
         }
         long bytes;
         try {
@@ -105,9 +110,9 @@ public final class Capturer {
                 memory.vmas().size(), System.nanoTime() - started);
     }
 
-    /** State only the process itself can tell: read by system calls injected into it. */
-    private record Injected(List<Sigaction> sigactions, long altSp, long altSize, int altFlags, long clearChildTid,
-            long brk, List<Itimer> itimers, int dumpable, int pdeathSignal, int childSubreaper, int thpDisable) {}
+    /** Process-wide state only the process itself can tell: read by system calls injected into its main thread. */
+    private record Injected(List<Sigaction> sigactions, long brk, List<Itimer> itimers, int dumpable, int pdeathSignal,
+            int childSubreaper, int thpDisable) {}
 
     private static Injected readInjectedState(TraceeSession s, ProcStatus status) {
         long scratch = s.scratch();
@@ -122,14 +127,6 @@ public final class Capturer {
             ByteBuffer b = le(s.readScratch(32));
             actions.add(new Sigaction(b.getLong(), b.getLong(), b.getLong(), b.getLong()));
         }
-        check(s.inject(Nr.SIGALTSTACK, 0, scratch), "sigaltstack");
-        ByteBuffer alt = le(s.readScratch(24));
-        long altSp = alt.getLong();
-        int altFlags = alt.getInt();
-        alt.getInt();
-        long altSize = alt.getLong();
-        check(s.inject(Nr.PRCTL, PR_GET_TID_ADDRESS, scratch), "prctl(PR_GET_TID_ADDRESS)");
-        long clearTid = le(s.readScratch(8)).getLong();
         long brk = check(s.inject(Nr.BRK, 0), "brk");
         List<Itimer> timers = new ArrayList<>();
         for (int which = 0; which < 3; which++) {
@@ -143,7 +140,7 @@ public final class Capturer {
         check(s.inject(Nr.PRCTL, PR_GET_CHILD_SUBREAPER, scratch), "prctl(PR_GET_CHILD_SUBREAPER)");
         int subreaper = le(s.readScratch(4)).getInt();
         int thp = (int) check(s.inject(Nr.PRCTL, PR_GET_THP_DISABLE), "prctl(PR_GET_THP_DISABLE)");
-        return new Injected(actions, altSp, altSize, altFlags, clearTid, brk, timers, dumpable, pdeath, subreaper, thp);
+        return new Injected(actions, brk, timers, dumpable, pdeath, subreaper, thp);
     }
 
     private static long check(long result, String call) {
@@ -153,28 +150,8 @@ public final class Capturer {
         return result;
     }
 
-    private static ThreadRecord threadRecord(TraceeSession s, ProcStatus status, Injected in) {
-        int pid = s.pid();
-        Ptrace.RseqConfig rseq = s.rseq();
-        SyscallRestart.Resume resume = SyscallRestart.resume(RseqAbort.apply(pid, s.registers(), rseq));
-        long[] robust = robustList(pid);
-        long[] nspid = status.numbers("NSpid");
-        return new ThreadRecord((int) nspid[nspid.length - 1], resume.regs().toArray(), s.sigmask(), in.altSp,
-                in.altSize, in.altFlags, rseq.address(), rseq.size(), rseq.signature(), rseq.flags(), robust[0],
-                robust[1], in.clearChildTid, resume.restartedSyscall(), s.xstate());
-    }
-
-    private static long[] robustList(int pid) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment head = arena.allocate(ValueLayout.JAVA_LONG);
-            MemorySegment len = arena.allocate(ValueLayout.JAVA_LONG);
-            Syscall.call("get_robust_list", Nr.GET_ROBUST_LIST, pid, head.address(), len.address());
-            return new long[] {head.get(ValueLayout.JAVA_LONG, 0), len.get(ValueLayout.JAVA_LONG, 0)};
-        }
-    }
-
     private static ProcessRecord processRecord(int pid, ProcStatus status, ProcStat stat, String cwd, int exe,
-            Injected in, long gadget) {
+            Injected in, long gadget, int threadCount) {
         long[] nspid = status.numbers("NSpid");
         int[] uid = IdMap.of(pid, "uid_map").inside(pid, status.numbers("Uid"));
         int[] gid = IdMap.of(pid, "gid_map").inside(pid, status.numbers("Gid"));
@@ -186,7 +163,7 @@ public final class Capturer {
         return new ProcessRecord((int) nspid[nspid.length - 1], (int) status.number("PPid"), (int) stat.field(5),
                 (int) stat.field(6), uid, gid, (int) status.octal("Umask"), personality, comm, cwd,
                 exe, mm, gadget, slack, in.dumpable, in.pdeathSignal, status.number("NoNewPrivs") != 0,
-                in.childSubreaper != 0, in.thpDisable != 0, 1, in.itimers);
+                in.childSubreaper != 0, in.thpDisable != 0, threadCount, in.itimers);
     }
 
     private static long[] auxv(int pid) {

@@ -1,8 +1,10 @@
 package dev.spice.capture;
 
+import dev.spice.capture.KernelObjectReader.FdView;
 import dev.spice.image.ImageFormat;
 import dev.spice.image.Records.FdKind;
 import dev.spice.image.Records.FdRecord;
+import dev.spice.image.Records.KernelObjects;
 import dev.spice.sys.FileStat;
 import dev.spice.sys.proc.FdInfo;
 import dev.spice.sys.proc.ProcFiles;
@@ -11,45 +13,64 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
  * Records the file descriptor table. Supported: regular files and directories (reopened by path
- * at their offset), /dev/null, /dev/zero, /dev/full, /dev/random and /dev/urandom, and as
- * descriptors 0-2 pipes, sockets and terminals, which restore replaces with its own ("stdio").
+ * at their offset), /dev/null, /dev/zero, /dev/full, /dev/random and /dev/urandom; as
+ * descriptors 0-2 pipes, sockets and terminals, which restore replaces with its own ("stdio");
+ * and the kernel objects of {@link KernelObjectReader}: eventfds, epolls, timerfds, signalfds,
+ * inotify instances, and pipes and Unix socket pairs with both ends in the process.
  */
 final class FdTableReader {
     private static final int O_ACCMODE = 3, O_RDONLY = 0;
     /** Character devices that are the same everywhere: major 1, these minors. */
     private static final List<Integer> PORTABLE_MEM_DEVICES = List.of(3, 5, 7, 8, 9);
 
+    /** The descriptors, in order, and the kernel objects that some of them name. */
+    record FdTable(List<FdRecord> fds, KernelObjects objects) {}
+
     private FdTableReader() {}
 
-    static List<FdRecord> read(int pid, FileTable files) {
-        List<FdRecord> fds = new ArrayList<>();
+    static FdTable read(int pid, FileTable files) {
+        Map<Integer, FdView> views = new LinkedHashMap<>();
         for (int fd : fdNumbers(pid)) {
-            String link = ProcFiles.readLink(pid, "fd/" + fd);
             String proc = ProcFiles.path(pid, "fd/" + fd).toString();
-            FileStat st = FileStat.of(proc);
             FdInfo info = FdInfo.read(pid, fd);
+            String link = ProcFiles.readLink(pid, "fd/" + fd);
             if (info.hasLocks()) {
                 throw new CaptureRefusedException("fd " + fd + " (" + link + ") holds a file lock, which is not supported");
             }
-            if (fd <= 2 && isStdio(st)) {
-                fds.add(new FdRecord(fd, FdKind.STDIO, info.flags(), ImageFormat.NONE, 0));
-            } else if (st.isRegular() || st.isDirectory() || isPortableDevice(st)) {
-                boolean readOnly = (info.flags() & O_ACCMODE) == O_RDONLY && st.isRegular();
-                int file = files.add("fd " + fd + ": file", link, proc, readOnly);
-                fds.add(new FdRecord(fd, FdKind.FILE, info.flags(), file, st.isRegular() || st.isDirectory()
-                        ? info.pos() : 0));
-            } else {
-                throw new CaptureRefusedException("fd " + fd + " (" + link + ") is not supported: only regular files, "
-                        + "directories, /dev/null, /dev/zero, /dev/urandom, and pipes, sockets or terminals "
-                        + "as fds 0-2 are");
-            }
+            views.put(fd, new FdView(fd, link, FileStat.of(proc), info.flags(), info.pos()));
         }
-        return fds;
+        List<FdRecord> fds = new ArrayList<>();
+        try (KernelObjectReader objects = new KernelObjectReader(pid, files, views)) {
+            for (FdView v : views.values()) {
+                int fd = v.fd();
+                FileStat st = v.stat();
+                FdKind kind = KernelObjectReader.kindOf(v);
+                if (fd <= 2 && isStdio(st)) {
+                    fds.add(new FdRecord(fd, FdKind.STDIO, v.flags(), ImageFormat.NONE, 0));
+                } else if (st.isRegular() || st.isDirectory() || isPortableDevice(st)) {
+                    String proc = ProcFiles.path(pid, "fd/" + fd).toString();
+                    boolean readOnly = (v.flags() & O_ACCMODE) == O_RDONLY && st.isRegular();
+                    int file = files.add("fd " + fd + ": file", v.link(), proc, readOnly);
+                    fds.add(new FdRecord(fd, FdKind.FILE, v.flags(), file, st.isRegular() || st.isDirectory()
+                            ? v.pos() : 0));
+                } else if (kind != null) {
+                    fds.add(objects.add(v, kind));
+                } else {
+                    throw new CaptureRefusedException("fd " + fd + " (" + v.link() + ") is not supported: only regular "
+                            + "files, directories, /dev/null, /dev/zero, /dev/urandom, eventfds, epolls, timerfds, "
+                            + "signalfds, inotify, pipes and Unix socket pairs with both ends in the process, and "
+                            + "pipes, sockets or terminals as fds 0-2 are");
+                }
+            }
+            return new FdTable(fds, objects.objects());
+        }
     }
 
     private static List<Integer> fdNumbers(int pid) {

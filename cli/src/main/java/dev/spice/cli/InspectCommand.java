@@ -4,6 +4,7 @@ import dev.spice.image.Image;
 import dev.spice.image.ImageContents;
 import dev.spice.image.ImageFormat;
 import dev.spice.image.ImageReader;
+import dev.spice.image.Records;
 import dev.spice.image.Records.FdKind;
 import dev.spice.image.Records.FdRecord;
 import dev.spice.image.Records.FileRecord;
@@ -87,6 +88,7 @@ final class InspectCommand implements Callable<Integer> {
         out.println("fds");
         for (FdRecord f : c.fds()) {
             out.printf("  %3d %s%n", f.fd(), f.kind() == FdKind.STDIO ? "stdio (provided at restore)"
+                    : f.kind().isObject() ? describeObject(c, f)
                     : String.format("%s (flags 0%o, offset %d)", c.files().get(f.file()).path(), f.flags(), f.pos()));
         }
         if (ws[0] == 0) {
@@ -136,5 +138,25 @@ final class InspectCommand implements Callable<Integer> {
             return label + " (stack, copied)";
         }
         return v.name() != null ? label + " [" + v.name() + "]" : label;
+    }
+
+    /** One line for a descriptor of a kernel object: its kind, state and buffered bytes. */
+    private static String describeObject(ImageContents c, FdRecord f) {
+        Records.KernelObjects k = c.kernelObjects();
+        Records.FdObject o = k.objects().get(f.file());
+        String state = switch (o.kind()) {
+            case EVENTFD -> "count " + Long.toUnsignedString(o.value()) + ((o.flags() & 1) != 0 ? ", semaphore" : "");
+            case SIGNALFD -> String.format("mask 0x%x", o.value());
+            case TIMERFD -> String.format("clock %d, next in %d ns, interval %d ns, %d unread", o.param(), o.value(),
+                    o.interval(), o.ticks());
+            case EPOLL -> o.count() + " registrations";
+            case INOTIFY -> o.count() + " watches";
+            case PIPE, UNIX_PAIR -> String.format("object %d end %d, %s%d buffered bytes", f.file(), f.pos(),
+                    o.kind() == FdKind.PIPE ? "capacity " + o.param() + ", " : "type " + o.param() + ", ",
+                    k.of(o, k.messages()).stream().filter(m -> m.end() == f.pos()
+                            || o.kind() == FdKind.PIPE).mapToLong(Records.FdMessage::length).sum());
+            default -> "";
+        };
+        return String.format("%s (%s; flags 0%o)", o.kind().name().toLowerCase(java.util.Locale.ROOT), state, f.flags());
     }
 }

@@ -1,7 +1,6 @@
 package dev.spice.engine;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -20,17 +19,9 @@ final class PythonCommand implements RuntimeCommand {
         return List.of(PYTHON, "-B", shim.toString(), d.manifest().handler(), d.codeDir().toString());
     }
 
-    /**
-     * No bytecode files (the code directory is read-only in the sandbox), and single-threaded
-     * numeric libraries (a process with threads cannot be snapshotted yet).
-     */
+    /** No bytecode files: the code directory is read-only in the sandbox. */
     @Override
     public Map<String, String> environment(Deployment d) {
-        Map<String, String> own = new LinkedHashMap<>();
-        own.put("PYTHONDONTWRITEBYTECODE", "1");
-        own.put("OPENBLAS_NUM_THREADS", "1");
-        own.put("OMP_NUM_THREADS", "1");
-        own.put("MKL_NUM_THREADS", "1");
-        return LambdaEnvironment.of(d, own);
+        return LambdaEnvironment.of(d, Map.of("PYTHONDONTWRITEBYTECODE", "1"));
     }
 }

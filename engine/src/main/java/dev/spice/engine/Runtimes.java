@@ -13,6 +13,7 @@ final class Runtimes {
         this.dir = dir;
         commands.put(Language.PYTHON, new PythonCommand(dir));
         commands.put(Language.NODEJS, new NodeCommand(dir));
+        commands.put(Language.JAVA, new JavaCommand(dir));
     }
 
     /** The folder of every shim, which every sandbox binds read-only. */

@@ -5,7 +5,6 @@ import static dev.spice.engine.EngineTest.function;
 import static dev.spice.engine.EngineTest.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -171,7 +170,7 @@ class NodeFunctionTest {
     void restoredInstancesDoNotShareRandomState() throws IOException {
         Engine e = engine();
         FunctionInfo info = e.deploy(function("node_randomness"));
-        assumeTrue(info.snapshot() != null, "node is not snapshotted on this branch: " + info.snapshotProblem());
+        assertThat(info.snapshot()).as(info.snapshotProblem()).isNotNull();
         List<JsonNode> draws = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             InvocationResult r = e.invoke("node_randomness", bytes("{}"), new InvokeOptions(true));

@@ -1,13 +1,13 @@
 package dev.spice.image;
 
 /**
- * Constants of the Spice image format, version 2. docs/image-format.md is the specification;
+ * Constants of the Spice image format, version 3. docs/image-format.md is the specification;
  * restore/src/main/c/image.h mirrors these values for the restorer.
  */
 public final class ImageFormat {
     public static final byte[] MAGIC = {'S', 'P', 'I', 'C', 'E', 'I', 'M', 'G'};
-    public static final int VERSION = 2;
-    /** The oldest version this build reads: version 1 is version 2 without seccomp filters. */
+    public static final int VERSION = 3;
+    /** Version 1 is version 2 without seccomp filters; version 2 is version 3 without kernel objects. */
     public static final int OLDEST_READABLE_VERSION = 1;
     public static final int PAGE_SIZE = 4096;
     public static final int HEADER_SIZE = 128;
@@ -22,11 +22,25 @@ public final class ImageFormat {
 
     public static final int SEC_PROCESS = 1, SEC_THREAD = 2, SEC_VMAS = 3, SEC_RUNS = 4, SEC_FILES = 5,
             SEC_FDS = 6, SEC_STRINGS = 7, SEC_AUXV = 8, SEC_SIGACTIONS = 9, SEC_RLIMITS = 10,
-            SEC_GROUPS = 11, SEC_WORKSET = 12, SEC_WS_DATA = 13, SEC_SECCOMP = 14;
+            SEC_GROUPS = 11, SEC_WORKSET = 12, SEC_WS_DATA = 13, SEC_SECCOMP = 14,
+            SEC_FD_OBJECTS = 15, SEC_EPOLL_TARGETS = 16, SEC_FD_MESSAGES = 17, SEC_FD_DATA = 18,
+            SEC_INOTIFY_WATCHES = 19;
+    /** The first version with descriptors of kernel objects (fd kinds 3-9, sections 15-19). */
+    public static final int KERNEL_OBJECTS_VERSION = 3;
 
     public static final int PROCESS_SIZE = 304, THREAD_SIZE = 304, VMA_SIZE = 56, RUN_SIZE = 24,
             FILE_SIZE = 48, FD_SIZE = 24, SIGACTION_SIZE = 32, RLIMIT_SIZE = 16, WS_RANGE_SIZE = 24,
-            WS_DATA_SIZE = 16;
+            WS_DATA_SIZE = 16, FD_OBJECT_SIZE = 48, EPOLL_TARGET_SIZE = 16, FD_MESSAGE_SIZE = 24,
+            INOTIFY_WATCH_SIZE = 16;
+    /** eventfd: EFD_SEMAPHORE. timerfd: TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET. */
+    public static final int EVENTFD_SEMAPHORE = 1, TIMER_ABSTIME = 1, TIMER_CANCEL_ON_SET = 2;
+    /** Clock ids a timerfd may use: REALTIME, MONOTONIC, BOOTTIME, REALTIME_ALARM, BOOTTIME_ALARM. */
+    public static final java.util.Set<Integer> TIMERFD_CLOCKS = java.util.Set.of(0, 1, 7, 8, 9);
+    /** Socket types of a Unix socket pair: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET. */
+    public static final java.util.Set<Integer> UNIX_TYPES = java.util.Set.of(1, 2, 5);
+    /** Shutdown bits of one end (1 no receiving, 2 no sending); end 1's are shifted by 8. */
+    public static final int UNIX_SHUTDOWN_MASK = 0x303;
+    public static final int PIPE_MIN_CAPACITY = 4096, PIPE_MAX_CAPACITY = 1 << 28;
     public static final int WS_WRITTEN = 1;
     /** A seccomp filter entry: u32 flags, u32 instruction count, then 8-byte instructions. */
     public static final int SECCOMP_FILTER_HEADER = 8, SECCOMP_INSN_SIZE = 8;

@@ -161,6 +161,7 @@ public final class ImageReader {
             }
             prevFd = f.fd();
         }
+        KernelObjectsCheck.check(path, header.version(), c);
         checkWorkingSet(path, header, c);
         int exe = c.process().exeFile();
         if (exe < 0 || exe >= c.files().size()) {

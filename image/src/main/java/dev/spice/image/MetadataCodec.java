@@ -2,10 +2,15 @@ package dev.spice.image;
 
 import static dev.spice.image.ImageFormat.NONE;
 
+import dev.spice.image.Records.EpollTarget;
 import dev.spice.image.Records.FdKind;
+import dev.spice.image.Records.FdMessage;
+import dev.spice.image.Records.FdObject;
 import dev.spice.image.Records.FdRecord;
 import dev.spice.image.Records.FileRecord;
+import dev.spice.image.Records.InotifyWatch;
 import dev.spice.image.Records.Itimer;
+import dev.spice.image.Records.KernelObjects;
 import dev.spice.image.Records.MmLayout;
 import dev.spice.image.Records.PageRun;
 import dev.spice.image.Records.ProcessRecord;
@@ -59,6 +64,18 @@ final class MetadataCodec {
         add(sections, types, entrySizes, ImageFormat.SEC_GROUPS, 4, ints(c.groups()));
         if (!c.seccomp().isEmpty()) {
             add(sections, types, entrySizes, ImageFormat.SEC_SECCOMP, 0, seccomp(c.seccomp()));
+        }
+        if (!c.kernelObjects().isEmpty()) {
+            KernelObjects k = c.kernelObjects();
+            add(sections, types, entrySizes, ImageFormat.SEC_FD_OBJECTS, ImageFormat.FD_OBJECT_SIZE,
+                    fdObjects(k.objects()));
+            add(sections, types, entrySizes, ImageFormat.SEC_EPOLL_TARGETS, ImageFormat.EPOLL_TARGET_SIZE,
+                    epollTargets(k.epollTargets()));
+            add(sections, types, entrySizes, ImageFormat.SEC_FD_MESSAGES, ImageFormat.FD_MESSAGE_SIZE,
+                    fdMessages(k.messages()));
+            add(sections, types, entrySizes, ImageFormat.SEC_FD_DATA, 0, k.data());
+            add(sections, types, entrySizes, ImageFormat.SEC_INOTIFY_WATCHES, ImageFormat.INOTIFY_WATCH_SIZE,
+                    inotifyWatches(k.watches()));
         }
         if (!c.workingSet().isEmpty()) {
             add(sections, types, entrySizes, ImageFormat.SEC_WORKSET, ImageFormat.WS_RANGE_SIZE,
@@ -164,6 +181,39 @@ final class MetadataCodec {
         ByteBuffer b = le(ImageFormat.FD_SIZE * fds.size());
         for (FdRecord f : fds) {
             b.putInt(f.fd()).putInt(f.kind().code()).putInt(f.flags()).putInt(f.file()).putLong(f.pos());
+        }
+        return b.array();
+    }
+
+    private static byte[] fdObjects(List<FdObject> objects) {
+        ByteBuffer b = le(ImageFormat.FD_OBJECT_SIZE * objects.size());
+        for (FdObject o : objects) {
+            b.putInt(o.kind().code()).putInt(o.flags()).putInt(o.param()).putInt(o.first()).putInt(o.count()).putInt(0)
+                    .putLong(o.value()).putLong(o.interval()).putLong(o.ticks());
+        }
+        return b.array();
+    }
+
+    private static byte[] epollTargets(List<EpollTarget> targets) {
+        ByteBuffer b = le(ImageFormat.EPOLL_TARGET_SIZE * targets.size());
+        for (EpollTarget t : targets) {
+            b.putInt(t.fd()).putInt(t.events()).putLong(t.data());
+        }
+        return b.array();
+    }
+
+    private static byte[] fdMessages(List<FdMessage> messages) {
+        ByteBuffer b = le(ImageFormat.FD_MESSAGE_SIZE * messages.size());
+        for (FdMessage m : messages) {
+            b.putInt(m.end()).putInt(0).putLong(m.offset()).putLong(m.length());
+        }
+        return b.array();
+    }
+
+    private static byte[] inotifyWatches(List<InotifyWatch> watches) {
+        ByteBuffer b = le(ImageFormat.INOTIFY_WATCH_SIZE * watches.size());
+        for (InotifyWatch w : watches) {
+            b.putInt(w.wd()).putInt(w.mask()).putInt(w.file()).putInt(0);
         }
         return b.array();
     }
@@ -282,6 +332,9 @@ final class MetadataCodec {
         // Version 1 had no filters; a section 14 in it is an unknown optional one, skipped as its readers did.
         ByteBuffer seccompSection = version >= 2 ? single.get(ImageFormat.SEC_SECCOMP) : null;
         List<SeccompFilter> seccomp = seccompSection == null ? List.of() : decodeSeccomp(seccompSection);
+        // Before version 3 sections 15-19 were unknown optional ones, skipped as those readers did.
+        KernelObjects kernelObjects = version >= ImageFormat.KERNEL_OBJECTS_VERSION ? decodeKernelObjects(single)
+                : KernelObjects.NONE;
         if (threads.isEmpty()) {
             throw new ImageFormatException("image has no thread");
         }
@@ -289,7 +342,7 @@ final class MetadataCodec {
             throw new ImageFormatException("signal or resource limit table has the wrong size");
         }
         return new ImageContents(process, threads, vmas, runs, files, fds, auxv, sigactions, rlimits, groups, seccomp,
-                ws);
+                ws, kernelObjects);
     }
 
     private static ByteBuffer required(Map<Integer, ByteBuffer> sections, int type, String what) {
@@ -416,6 +469,45 @@ final class MetadataCodec {
             fds.add(new FdRecord(b.getInt(), FdKind.of(b.getInt()), b.getInt(), b.getInt(), b.getLong()));
         }
         return fds;
+    }
+
+    /** Sections 15-19; an absent one is empty. Their consistency is checked by {@link KernelObjectsCheck}. */
+    private static KernelObjects decodeKernelObjects(Map<Integer, ByteBuffer> sections) {
+        List<FdObject> objects = new ArrayList<>();
+        ByteBuffer b = sections.get(ImageFormat.SEC_FD_OBJECTS);
+        while (b != null && b.remaining() >= ImageFormat.FD_OBJECT_SIZE) {
+            FdKind kind = FdKind.of(b.getInt());
+            int flags = b.getInt(), param = b.getInt(), first = b.getInt(), count = b.getInt();
+            if (b.getInt() != 0 || !kind.isObject()) {
+                throw new ImageFormatException("kernel object " + objects.size() + " is malformed (kind " + kind
+                        + " or a reserved field)");
+            }
+            objects.add(new FdObject(kind, flags, param, first, count, b.getLong(), b.getLong(), b.getLong()));
+        }
+        List<EpollTarget> targets = new ArrayList<>();
+        b = sections.get(ImageFormat.SEC_EPOLL_TARGETS);
+        while (b != null && b.remaining() >= ImageFormat.EPOLL_TARGET_SIZE) {
+            targets.add(new EpollTarget(b.getInt(), b.getInt(), b.getLong()));
+        }
+        List<FdMessage> messages = new ArrayList<>();
+        b = sections.get(ImageFormat.SEC_FD_MESSAGES);
+        while (b != null && b.remaining() >= ImageFormat.FD_MESSAGE_SIZE) {
+            int end = b.getInt();
+            if (b.getInt() != 0) {
+                throw new ImageFormatException("buffered message " + messages.size() + " has a reserved field set");
+            }
+            messages.add(new FdMessage(end, b.getLong(), b.getLong()));
+        }
+        List<InotifyWatch> watches = new ArrayList<>();
+        b = sections.get(ImageFormat.SEC_INOTIFY_WATCHES);
+        while (b != null && b.remaining() >= ImageFormat.INOTIFY_WATCH_SIZE) {
+            watches.add(new InotifyWatch(b.getInt(), b.getInt(), b.getInt()));
+            if (b.getInt() != 0) {
+                throw new ImageFormatException("inotify watch " + (watches.size() - 1) + " has a reserved field set");
+            }
+        }
+        ByteBuffer data = sections.get(ImageFormat.SEC_FD_DATA);
+        return new KernelObjects(objects, targets, messages, data == null ? new byte[0] : bytes(data), watches);
     }
 
     private static List<Sigaction> decodeSigactions(ByteBuffer b) {

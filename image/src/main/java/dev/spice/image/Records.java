@@ -53,8 +53,9 @@ public final class Records {
     public record FileRecord(String path, int mode, int devMajor, int devMinor, long inode, long size,
             long mtimeSec, int mtimeNsec, int checks) {}
 
+    /** Kinds 3-9 (version 3) name an {@link FdObject} through {@link FdRecord#file()}. */
     public enum FdKind {
-        STDIO(1), FILE(2);
+        STDIO(1), FILE(2), EVENTFD(3), EPOLL(4), TIMERFD(5), SIGNALFD(6), PIPE(7), UNIX_PAIR(8), INOTIFY(9);
 
         private final int code;
 
@@ -74,10 +75,55 @@ public final class Records {
             }
             throw new ImageFormatException("unknown file descriptor kind " + code);
         }
+
+        /** Whether descriptors of this kind are created from an {@link FdObject}. */
+        public boolean isObject() {
+            return code >= EVENTFD.code;
+        }
+
+        /** Whether an object of this kind has two ends, each named by one descriptor. */
+        public boolean isPair() {
+            return this == PIPE || this == UNIX_PAIR;
+        }
     }
 
-    /** file is an index into the file table for {@link FdKind#FILE}, else {@link ImageFormat#NONE}. */
+    /**
+     * file is an index into the file table for {@link FdKind#FILE}, into the kernel objects for kinds
+     * 3-9, else {@link ImageFormat#NONE}; pos is a file's offset, or which end of a pair this is.
+     */
     public record FdRecord(int fd, FdKind kind, int flags, int file, long pos) {}
+
+    /**
+     * A kernel object behind a descriptor (docs/image-format.md, "fd_object"): the meaning of
+     * flags, param, value, interval and ticks depends on the kind; first and count select its
+     * epoll targets, buffered messages or inotify watches.
+     */
+    public record FdObject(FdKind kind, int flags, int param, int first, int count, long value, long interval,
+            long ticks) {}
+
+    /** A registration of an epoll object: the descriptor, its event mask with flags, and the data cookie. */
+    public record EpollTarget(int fd, int events, long data) {}
+
+    /** Bytes buffered for {@code end} of a pipe or socket pair, at {@code offset} in the FD_DATA section. */
+    public record FdMessage(int end, long offset, long length) {}
+
+    /** An inotify watch: its descriptor, event mask and the watched file (a file table index). */
+    public record InotifyWatch(int wd, int mask, int file) {}
+
+    /** Everything the descriptors of kinds 3-9 refer to; {@link #NONE} for an image without them. */
+    public record KernelObjects(List<FdObject> objects, List<EpollTarget> epollTargets, List<FdMessage> messages,
+            byte[] data, List<InotifyWatch> watches) {
+        public static final KernelObjects NONE = new KernelObjects(List.of(), List.of(), List.of(), new byte[0],
+                List.of());
+
+        public boolean isEmpty() {
+            return objects.isEmpty();
+        }
+
+        public <T> List<T> of(FdObject o, List<T> table) {
+            return table.subList(o.first(), o.first() + o.count());
+        }
+    }
 
     public record Sigaction(long handler, long flags, long restorer, long mask) {
         public static final Sigaction DEFAULT = new Sigaction(0, 0, 0, 0);

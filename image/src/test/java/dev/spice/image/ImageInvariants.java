@@ -8,6 +8,7 @@ import dev.spice.image.Records.VmaRecord;
 import dev.spice.image.Records.WorkingSet;
 import dev.spice.image.Records.WsRange;
 import java.math.BigInteger;
+import java.util.List;
 
 /**
  * What docs/image-format.md promises of an image that its reader accepted, checked the slow way
@@ -56,6 +57,35 @@ final class ImageInvariants {
             previousFd = f.fd();
         }
         require(h.version() >= 2 || c.seccomp().isEmpty(), "no seccomp filters before version 2");
+        Records.KernelObjects k = c.kernelObjects();
+        require(h.version() >= 3 || (k.isEmpty() && c.fds().stream().noneMatch(f -> f.kind().isObject())),
+                "no kernel objects before version 3");
+        java.util.Set<Integer> numbers = new java.util.HashSet<>();
+        c.fds().forEach(f -> numbers.add(f.fd()));
+        for (FdRecord f : c.fds()) {
+            if (f.kind().isObject()) {
+                require(f.file() >= 0 && f.file() < k.objects().size() && k.objects().get(f.file()).kind() == f.kind()
+                        && f.pos() >= 0 && f.pos() <= (f.kind().isPair() ? 1 : 0), "descriptor of a kernel object");
+            }
+        }
+        for (Records.FdObject o : k.objects()) {
+            require(c.fds().stream().filter(f -> f.kind().isObject() && k.objects().get(f.file()) == o).count()
+                    == (o.kind().isPair() ? 2 : 1), "kernel object named by its descriptors");
+            List<?> table = o.kind() == FdKind.EPOLL ? k.epollTargets() : o.kind().isPair() ? k.messages()
+                    : o.kind() == FdKind.INOTIFY ? k.watches() : List.of();
+            require(o.first() >= 0 && o.count() >= 0 && (long) o.first() + o.count() <= table.size(),
+                    "kernel object entries inside their table");
+        }
+        for (Records.EpollTarget t : k.epollTargets()) {
+            require(numbers.contains(t.fd()), "epoll target is a descriptor of the image");
+        }
+        for (Records.FdMessage m : k.messages()) {
+            require(m.length() >= 1 && m.offset() >= 0 && big(m.offset()).add(big(m.length()))
+                    .compareTo(big(k.data().length)) <= 0, "buffered message inside the data");
+        }
+        for (Records.InotifyWatch w : k.watches()) {
+            require(w.wd() > 0 && w.file() >= 0 && w.file() < c.files().size(), "inotify watch on a known file");
+        }
         long path = 0;
         for (SeccompFilter f : c.seccomp()) {
             require(f.program().length % 8 == 0 && f.instructions() >= 1 && f.instructions() <= 4096

@@ -185,10 +185,10 @@ class ImageRoundTripTest {
     void otherVersionIsRejectedByName() throws IOException {
         writeImage(2);
         Path path = TestImages.imagePath(dir);
-        patch(path, 8, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(3).array());
+        patch(path, 8, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(4).array());
 
         assertThatThrownBy(() -> ImageReader.read(path)).isInstanceOf(ImageFormatException.class)
-                .hasMessageContaining("format version 3").hasMessageContaining("reads versions 1 to 2");
+                .hasMessageContaining("format version 4").hasMessageContaining("reads versions 1 to 3");
     }
 
     @Test

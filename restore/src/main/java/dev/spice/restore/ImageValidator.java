@@ -2,6 +2,7 @@ package dev.spice.restore;
 
 import dev.spice.image.ImageContents;
 import dev.spice.image.ImageFormat;
+import dev.spice.image.Records;
 import dev.spice.image.Records.FileRecord;
 import dev.spice.image.Records.Rlimit;
 import dev.spice.image.Records.VmaRecord;
@@ -13,7 +14,10 @@ import dev.spice.sys.ResourceLimits;
 import dev.spice.sys.proc.Mapping;
 import dev.spice.sys.proc.ProcStatus;
 import dev.spice.sys.proc.Smaps;
+import dev.spice.image.Records.ThreadRecord;
 import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 
@@ -25,14 +29,12 @@ import java.util.Map;
  */
 final class ImageValidator {
     private static final long CAP_SYS_RESOURCE = 1L << 24;
+    private static final int MAX_THREADS = 512;
 
     private ImageValidator() {}
 
     static void validate(ImageContents c) {
-        if (c.threads().size() != 1) {
-            throw new RestoreFailedException("the image has " + c.threads().size()
-                    + " threads; this restorer supports single-threaded processes only");
-        }
+        checkThreads(c);
         for (FileRecord f : c.files()) {
             checkFile(f);
         }
@@ -45,7 +47,51 @@ final class ImageValidator {
         }
         checkVdsoLayout(c.vmas());
         checkRlimits(c.rlimits());
-        RestorerTail.check(c.seccomp());
+        checkPipeCapacities(c);
+        RestorerTail.check(c.seccomp(), c.threads().size() > 1);
+    }
+
+    /** The restorer's thread limit (restorer.h MAX_THREADS); the leader's TID is the PID; TIDs are distinct. */
+    private static void checkThreads(ImageContents c) {
+        if (c.threads().size() > MAX_THREADS) {
+            throw new RestoreFailedException("the image has " + c.threads().size() + " threads; the restorer supports "
+                    + MAX_THREADS);
+        }
+        Set<Integer> tids = new HashSet<>();
+        for (ThreadRecord t : c.threads()) {
+            if (t.tid() <= 0 || !tids.add(t.tid())) {
+                throw new RestoreFailedException("the image has an invalid or repeated thread ID " + t.tid());
+            }
+        }
+        if (!tids.contains(c.process().pid())) {
+            throw new RestoreFailedException("the image has no thread whose ID is the process ID " + c.process().pid());
+        }
+    }
+
+    /** Without CAP_SYS_RESOURCE, F_SETPIPE_SZ may not exceed fs.pipe-max-size: refused before the restorer would fail. */
+    private static void checkPipeCapacities(ImageContents c) {
+        if (HARD_LIMITS == null) {
+            return;
+        }
+        for (Records.FdObject o : c.kernelObjects().objects()) {
+            if (o.kind() == Records.FdKind.PIPE && o.param() > PIPE_MAX_SIZE) {
+                throw new RestoreFailedException("the image has a pipe of " + o.param() + " bytes, more than this "
+                        + "machine's fs.pipe-max-size (" + PIPE_MAX_SIZE + ") allows without CAP_SYS_RESOURCE");
+            }
+        }
+    }
+
+    private static final long PIPE_MAX_SIZE = pipeMaxSize();
+
+    /** Read in one call: a sysctl file answers a first short read, then nothing (Files.readString gets "1"). */
+    private static long pipeMaxSize() {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of("/proc/sys/fs/pipe-max-size"))) {
+            byte[] buf = new byte[32];
+            int n = in.read(buf);
+            return Long.parseLong(new String(buf, 0, Math.max(n, 0), java.nio.charset.StandardCharsets.US_ASCII).strip());
+        } catch (java.io.IOException | NumberFormatException e) {
+            return 1 << 20;                       // the kernel's default
+        }
     }
 
     private static void checkFile(FileRecord f) {

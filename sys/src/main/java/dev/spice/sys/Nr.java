@@ -33,6 +33,20 @@ public final class Nr {
     public static final long STATX = 332;
     public static final long PIDFD_OPEN = 434;
     public static final long PIDFD_SEND_SIGNAL = 424;
+    public static final long PIDFD_GETFD = 438;
+    public static final long IOCTL = 16;
+    public static final long SOCKET = 41;
+    public static final long SENDTO = 44;
+    public static final long RECVFROM = 45;
+    public static final long RECVMSG = 47;
+    public static final long SETSOCKOPT = 54;
+    public static final long GETSOCKOPT = 55;
+    public static final long FCNTL = 72;
+    public static final long TEE = 276;
+    public static final long TIMERFD_GETTIME = 287;
+    public static final long OPEN_BY_HANDLE_AT = 304;
+    public static final long SETNS = 308;
+    public static final long KCMP = 312;
 
     private Nr() {}
 }

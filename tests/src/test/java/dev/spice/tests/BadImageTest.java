@@ -71,14 +71,14 @@ class BadImageTest {
             byte[] header = new byte[128];
             f.readFully(header);
             ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
-            h.putInt(8, 3);
+            h.putInt(8, 4);
             CRC32C crc = new CRC32C();
             crc.update(header, 0, 124);
             h.putInt(124, (int) crc.getValue());
             f.seek(0);
             f.write(header);
         }
-        expectRefused(bad, "has format version 3; this build reads versions 1 to 2");
+        expectRefused(bad, "has format version 4; this build reads versions 1 to 3");
     }
 
     @Test

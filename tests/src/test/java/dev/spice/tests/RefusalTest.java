@@ -20,12 +20,23 @@ class RefusalTest {
     @TempDir
     Path dir;
 
+    /** Refused after every thread was stopped: both are released, and the process goes on. */
     @Test
-    void secondThreadIsRefused() {
-        try (TestProcess p = Obstacle.start("thread")) {
+    void signalPendingOnASecondThreadIsRefused() throws Exception {
+        try (TestProcess p = Obstacle.start("signal")) {
+            int second;
+            try (var tasks = Files.list(ProcFiles.path(p.pid, "task"))) {
+                second = tasks.map(t -> Integer.parseInt(t.getFileName().toString())).filter(t -> t != p.pid)
+                        .findFirst().orElseThrow();
+            }
             assertThatThrownBy(() -> Capturer.capture(p.pid, dir.resolve("x.img"), false))
-                    .isInstanceOf(CaptureRefusedException.class).hasMessageContaining("2 threads");
+                    .isInstanceOf(CaptureRefusedException.class)
+                    .hasMessageContaining("pending signals (thread " + second + " 0x800,");
             Obstacle.expectStillTicking(p);
+            for (int tid : new int[] {p.pid, second}) {
+                assertThat(ProcFiles.read(p.pid, "task/" + tid + "/status")).as("thread %d is not traced", tid)
+                        .contains("TracerPid:\t0\n");
+            }
         }
         assertThat(dir.resolve("x.img")).doesNotExist();
     }
@@ -36,6 +47,30 @@ class RefusalTest {
             assertThatThrownBy(() -> Capturer.capture(p.pid, dir.resolve("x.img"), false))
                     .isInstanceOf(CaptureRefusedException.class).hasMessageContaining("fd 5 (pipe:[");
             Obstacle.expectStillTicking(p);
+        }
+    }
+
+    @Test
+    void duplicatedKernelObjectIsRefusedByName() {
+        try (TestProcess p = Obstacle.start("dupfd")) {
+            assertThatThrownBy(() -> Capturer.capture(p.pid, dir.resolve("x.img"), false))
+                    .isInstanceOf(CaptureRefusedException.class)
+                    .hasMessageContaining("fd 6 (anon_inode:[eventfd]) is a duplicate of fd 5");
+            Obstacle.expectStillTicking(p);
+        }
+        assertThat(dir.resolve("x.img")).doesNotExist();
+    }
+
+    @Test
+    void queuedDescriptorIsRefusedAndLeftQueued() {
+        try (TestProcess p = Obstacle.start("rights")) {
+            assertThatThrownBy(() -> Capturer.capture(p.pid, dir.resolve("x.img"), false))
+                    .isInstanceOf(CaptureRefusedException.class)
+                    .hasMessageContaining("fd 6 (socket:[").hasMessageContaining("carries descriptors");
+            Obstacle.expectStillTicking(p);
+            // The peek left the message where it was: a second attempt meets it again.
+            assertThatThrownBy(() -> Capturer.capture(p.pid, dir.resolve("x.img"), false))
+                    .hasMessageContaining("carries descriptors");
         }
     }
 
@@ -55,13 +90,13 @@ class RefusalTest {
 
     @Test
     void commandLineReportsOneLineAndExitsNonZero() throws Exception {
-        try (TestProcess p = Obstacle.start("thread")) {
+        try (TestProcess p = Obstacle.start("signal")) {
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
             int code = Main.run(new String[] {"snapshot", "--pid", Integer.toString(p.pid), "--image",
                 dir.resolve("cli.img").toString()}, new PrintWriter(out, true), new PrintWriter(err, true));
             assertThat(code).isEqualTo(1);
-            assertThat(err.toString()).startsWith("spice: ").contains("threads").hasLineCount(1);
+            assertThat(err.toString()).startsWith("spice: ").contains("pending signals").hasLineCount(1);
             Obstacle.expectStillTicking(p);
         }
         assertThat(Files.list(dir)).isEmpty();

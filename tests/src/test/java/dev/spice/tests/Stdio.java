@@ -33,6 +33,15 @@ final class Stdio implements AutoCloseable {
         }
     }
 
+    /** Closes the child's stdin: it reads end of file. */
+    void closeInput() {
+        try {
+            pipes.stdin().close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Override
     public void close() {
         pipes.close();
