@@ -8,7 +8,9 @@ matches is skipped without importing anything heavy, so a second run takes a fra
 second. Outputs are written to a temporary name and renamed, the stamp last.
 
     json_serdes/input.json, expected.json       a ~100 KB JSON document, its size and digest
+    json_serdes_node/input.json, expected.json  the same document, and the digest of its JSON.stringify
     image_rotate/input.jpg                      a 640x480 JPEG
+    image_rotate_node/input.jpg                 the same JPEG
     lr_serving/model.joblib                     TF-IDF + logistic regression trained on synthetic reviews
     rnn_serving/model.pt, expected.json         a small character GRU trained on synthetic names,
                                                 and the names it generates for event.json
@@ -113,8 +115,8 @@ def set_torch_single_threaded():
 
 # --------------------------------------------------------------------------- json_serdes
 
-@generator("json_serdes", "2", ["input.json", "expected.json"])
-def json_serdes(directory):
+def json_document():
+    """The ~100 KB document both json_serdes functions read, as written (indented)."""
     rng = random.Random(20250520)
     words = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike "
              "november oscar papa quebec romeo sierra tango uniform victor whiskey xray "
@@ -145,12 +147,31 @@ def json_serdes(directory):
     while len(json.dumps(document, indent=1)) < 100 * 1024 - 600:  # ~100 KB as written
         document["records"].append(record(i))
         i += 1
-    data = json.dumps(document, indent=1).encode()
+    return json.dumps(document, indent=1).encode(), len(document["records"])
+
+
+@generator("json_serdes", "2", ["input.json", "expected.json"])
+def json_serdes(directory):
+    data, records = json_document()
     write_atomically(os.path.join(directory, "input.json"), data)
     canonical = json.dumps(json.loads(data)).encode()
     write_json(os.path.join(directory, "expected.json"),
-               {"size": len(data), "records": len(document["records"]),
+               {"size": len(data), "records": records,
                 "dumps_sha256": hashlib.sha256(canonical).hexdigest()})
+
+
+@generator("json_serdes_node", "1", ["input.json", "expected.json"])
+def json_serdes_node(directory):
+    """The same document; JSON.stringify's text differs from json.dumps' (no spaces, 3 for 3.0),
+    so its digest is taken with Debian's node, as the function computes it."""
+    data, records = json_document()
+    write_atomically(os.path.join(directory, "input.json"), data)
+    digest = subprocess.run(
+        ["/usr/bin/node", "-e", "const t = JSON.stringify(JSON.parse(require('fs').readFileSync(0)));"
+         "process.stdout.write(require('crypto').createHash('sha256').update(t).digest('hex'))"],
+        input=data, capture_output=True, check=True).stdout.decode()
+    write_json(os.path.join(directory, "expected.json"),
+               {"size": len(data), "records": records, "stringify_sha256": digest})
 
 
 # --------------------------------------------------------------------------- image_rotate, cnn_serving
@@ -183,6 +204,11 @@ def synthetic_jpeg(path, size, seed, quality=90):
 
 @generator("image_rotate", "1", ["input.jpg"])
 def image_rotate(directory):
+    synthetic_jpeg(os.path.join(directory, "input.jpg"), (640, 480), seed=7)
+
+
+@generator("image_rotate_node", "1", ["input.jpg"])
+def image_rotate_node(directory):
     synthetic_jpeg(os.path.join(directory, "input.jpg"), (640, 480), seed=7)
 
 

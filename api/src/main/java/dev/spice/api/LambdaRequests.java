@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * The bodies of the Lambda API's CreateFunction, UpdateFunctionCode and
  * UpdateFunctionConfiguration, turned into Spice manifests and code. Lambda's runtime names
- * python3.N run on Spice's python3; others are refused by name until Spice has them. The warm-up
+ * python3.N run on Spice's python3 and nodejs18.x/20.x/22.x on its node; others are refused by name
+ * until Spice has them. The warm-up
  * events, which Lambda has no field for, come from the environment variable
  * {@value #WARMUP_VARIABLE} (a JSON event or an array of events; without it the working set is
  * recorded with one empty event).

@@ -6,12 +6,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.core.retry.backoff.FixedDelayBackoffStrategy;
+import software.amazon.awssdk.core.waiters.WaiterOverrideConfiguration;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
 import software.amazon.awssdk.services.lambda.model.GetFunctionResponse;
@@ -19,6 +22,8 @@ import software.amazon.awssdk.services.lambda.model.InvocationType;
 import software.amazon.awssdk.services.lambda.model.InvokeResponse;
 import software.amazon.awssdk.services.lambda.model.LogType;
 import software.amazon.awssdk.services.lambda.model.ResourceNotFoundException;
+import software.amazon.awssdk.services.lambda.model.Runtime;
+import software.amazon.awssdk.services.lambda.waiters.LambdaWaiter;
 
 /** The AWS SDK's own Lambda client against the server: what existing Lambda clients will see. */
 class AwsSdkCompatibilityTest {
@@ -35,7 +40,24 @@ class AwsSdkCompatibilityTest {
         api.engine.deploy(TestFunctions.failing(temp, "failing"));
         api.engine.deploy(TestFunctions.JSON_PARSE);
         lambda = api.lambda();
+        SdkBytes nodeZip = SdkBytes.fromByteArray(TestFunctions.zip("index.mjs", NODE_FUNCTION));
+        lambda.createFunction(b -> b.functionName("node").runtime(Runtime.NODEJS20_X).handler("index.handler")
+                .role("arn:aws:iam::000000000000:role/lambda").code(c -> c.zipFile(nodeZip)));
+        try (LambdaWaiter waiter = LambdaWaiter.builder().client(lambda).overrideConfiguration(
+                WaiterOverrideConfiguration.builder().backoffStrategy(FixedDelayBackoffStrategy.create(
+                        Duration.ofMillis(100))).maxAttempts(600).build()).build()) {
+            waiter.waitUntilFunctionActive(b -> b.functionName("node"));
+        }
     }
+
+    /** A Node.js function as a Lambda user writes one: an ES module with an async handler. */
+    static final String NODE_FUNCTION = """
+            export const handler = async (event, context) => {
+              console.log('adding', event.a, event.b);
+              if (typeof event.a !== 'number') throw new TypeError(`not a number: ${event.a}`);
+              return { sum: event.a + event.b, requestId: context.awsRequestId, runtime: process.env.AWS_EXECUTION_ENV };
+            };
+            """;
 
     @AfterAll
     static void stop() {
@@ -116,7 +138,7 @@ class AwsSdkCompatibilityTest {
     void listFunctionsShowsTheDeployedFunctions() {
         var functions = lambda.listFunctions().functions();
 
-        assertThat(functions).extracting(FunctionConfiguration::functionName).containsExactly("failing", "hello", "json_parse");
+        assertThat(functions).extracting(FunctionConfiguration::functionName).containsExactly("failing", "hello", "json_parse", "node");
         FunctionConfiguration hello = functions.stream().filter(f -> f.functionName().equals("hello")).findFirst()
                 .orElseThrow();
         assertThat(hello.runtimeAsString()).isEqualTo("python3");
@@ -178,5 +200,28 @@ class AwsSdkCompatibilityTest {
         assertThat(error.path("errorMessage").asText()).isEqualTo("bad input");
         String log = new String(Base64.getDecoder().decode(r.logResult()), StandardCharsets.UTF_8);
         assertThat(log).contains("START RequestId");
+    }
+
+    @Test
+    void aNodeFunctionCreatedThroughTheSdkIsInvokedThroughIt() throws Exception {
+        assertThat(lambda.getFunctionConfiguration(b -> b.functionName("node")).runtime()).isEqualTo(Runtime.NODEJS20_X);
+        for (int a : new int[] {2, -7, 40}) {
+            InvokeResponse r = lambda.invoke(b -> b.functionName("node").payload(json("{\"a\": " + a + ", \"b\": 5}"))
+                    .logType(LogType.TAIL));
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.functionError()).isNull();
+            JsonNode payload = Json.MAPPER.readTree(r.payload().asByteArray());
+            assertThat(payload.path("sum").asInt()).isEqualTo(a + 5);
+            assertThat(payload.path("requestId").asText()).isEqualTo(r.responseMetadata().requestId());
+            assertThat(payload.path("runtime").asText()).isEqualTo("Spice_nodejs20.x");
+            String log = new String(Base64.getDecoder().decode(r.logResult()), StandardCharsets.UTF_8);
+            assertThat(log).contains("START RequestId", "\tINFO\tadding " + a + " 5\n", "REPORT RequestId");
+        }
+        InvokeResponse failed = lambda.invoke(b -> b.functionName("node").payload(json("{\"a\": \"x\"}")));
+        assertThat(failed.functionError()).isEqualTo("Unhandled");
+        JsonNode error = Json.MAPPER.readTree(failed.payload().asByteArray());
+        assertThat(error.path("errorType").asText()).isEqualTo("TypeError");
+        assertThat(error.path("errorMessage").asText()).isEqualTo("not a number: x");
+        assertThat(error.path("trace").get(0).asText()).isEqualTo("TypeError: not a number: x");
     }
 }

@@ -217,10 +217,10 @@ class LambdaManagementTest {
     @Test
     void badRequestsAreInvalidParameterValues() throws Exception {
         byte[] zip = TestFunctions.zip(TestFunctions.versioned(1));
-        assertThatThrownBy(() -> lambda.createFunction(b -> b.functionName("node").runtime(Runtime.NODEJS20_X)
-                .handler("index.handler").role("r").code(c -> c.zipFile(SdkBytes.fromByteArray(zip)))))
+        assertThatThrownBy(() -> lambda.createFunction(b -> b.functionName("ruby").runtime(Runtime.RUBY3_3)
+                .handler("app.handler").role("r").code(c -> c.zipFile(SdkBytes.fromByteArray(zip)))))
                 .isInstanceOf(InvalidParameterValueException.class)
-                .hasMessageContaining("The runtime parameter of nodejs20.x is not supported by Spice yet");
+                .hasMessageContaining("The runtime parameter of ruby3.3 is not supported by Spice yet");
         assertThatThrownBy(() -> lambda.createFunction(b -> b.functionName("big").runtime(Runtime.PYTHON3_11)
                 .handler("app.handler").role("r").memorySize(20000).code(c -> c.zipFile(SdkBytes.fromByteArray(zip)))))
                 .isInstanceOf(InvalidParameterValueException.class).hasMessageContaining("MemorySize");

@@ -12,6 +12,10 @@ public enum Language {
     PYTHON("python3", "python3.N", Pattern.compile("python3(\\.[0-9]{1,2})?"),
             Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+"),
             "module.function, as in app.handler"),
+    /** Lambda's nodejsN.x names all run on the one node the machine has (Debian's). */
+    NODEJS("nodejs", "nodejs18.x, nodejs20.x, nodejs22.x", Pattern.compile("nodejs((18|20|22)\\.x)?"),
+            Pattern.compile("([A-Za-z0-9_-][A-Za-z0-9_.-]*/)*[A-Za-z0-9_-]+(\\.[A-Za-z_$][A-Za-z0-9_$]*)+"),
+            "file.export or dir/file.export, as in index.handler"),
     /** One JDK (the engine's, 25) for every Lambda Java runtime name: older bytecode runs on it unchanged. */
     JAVA("java", "java8.al2, java11, java17, java21, java25", Pattern.compile("java(8\\.al2|11|17|21|25)?"),
             Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*(::[A-Za-z_$][A-Za-z0-9_$]*)?"),

@@ -12,6 +12,7 @@ final class Runtimes {
     Runtimes(Path dir) {
         this.dir = dir;
         commands.put(Language.PYTHON, new PythonCommand(dir));
+        commands.put(Language.NODEJS, new NodeCommand(dir));
         commands.put(Language.JAVA, new JavaCommand(dir));
     }
 
