@@ -73,7 +73,13 @@ class PinnedFilesTest {
                 Files.move(f, f.resolveSibling(f.getFileName() + ".moved"));
             }
             for (var restore : BOTH_WAYS) {
-                expectSum(restore.apply(c.image(), pinned), c.sum());
+                try (Restored r = restore.apply(c.image(), pinned)) {
+                    assertThat(MemLayout.sum(r.stdio)).isEqualTo(c.sum());
+                    try (var open = Files.list(Path.of("/proc/" + r.process.pid() + "/fd"))) {
+                        assertThat(open.map(fd -> fd.getFileName().toString())).as("no pinned descriptor left open")
+                                .containsExactlyInAnyOrder("0", "1", "2");
+                    }
+                }
                 assertThatThrownBy(() -> restore.apply(c.image(), null)).as("without the pins")
                         .isInstanceOf(RestoreFailedException.class).hasMessageContaining(c.own().getFirst().toString())
                         .hasMessageContaining("ENOENT");
