@@ -23,7 +23,7 @@
  *             finally jumps into its old registers through rt_sigreturn, unmapping itself;
  *             with threads, all of them leave together, the last step in threads.c.
  *
- * Usage: spice-restorer --status=FD [--detach] [--cgroup=DIR]... [--lifeline=FD] [--prefetch=MODE] [SANDBOX] restore IMAGE
+ * Usage: spice-restorer --status=FD [--detach] [--cgroup=DIR]... [--lifeline=FD] [--prefetch=MODE] [--pinned=FD:I,...] [SANDBOX] restore IMAGE
  *        spice-restorer --status=FD [--cgroup=DIR]... [--lifeline=FD] [SANDBOX] exec DIR PROGRAM [ARG...]
  *        spice-restorer --status=FD [--cgroup=DIR]... [--lifeline=FD] [SANDBOX] --command=FD zygote
  * SANDBOX (sandbox.c): --sandbox=ROOT --sandbox-id=HOSTID --tmp-size=BYTES [--host-network] [--bind=PATH]...
@@ -185,11 +185,66 @@ static int parse_prefetch(const char *s)
 
 /*
  * Zygote mode: the namespaces, the cgroup and the stdio are ready before there is anything to
- * restore. The init reports "ready INIT_PID", waits for its command on the command descriptor:
- * in a sandbox first a line "bind PATH" for each path of the function's own to bind, then
+ * restore. The init reports "ready INIT_PID", waits for its command on the command socket:
+ * lines "files I J ..." that name the descriptors sent with them (the engine's pinned files, see
+ * pin_file()), in a sandbox a line "bind PATH" for each path of the function's own to bind, then
  * "restore PREFETCH IMAGE", and only then reads the image. Timestamps restart at the command, so
  * the report measures the restore, not the wait.
  */
+/*
+ * Descriptors that came with the commands (SCM_RIGHTS), in order, until a "files" line names
+ * them: the kernel hands a message's descriptors over with its first bytes, so they are here
+ * before the line that names them is complete.
+ */
+static int received[MAX_FILES];
+static uint32_t received_count, received_named;
+
+static long receive(char *buf, size_t len)
+{
+    static char control[4096] __attribute__((aligned(8)));
+    struct iovec_k iov = {buf, len};
+    struct msghdr_k m = {0};
+    m.iov = &iov;
+    m.iovlen = 1;
+    m.control = control;
+    m.controllen = sizeof control;
+    long r = sys3(__NR_recvmsg, command_fd, &m, MSG_CMSG_CLOEXEC);
+    if (IS_ERR(r))
+        return r;
+    if (m.flags & MSG_CTRUNC)
+        die("zygote", "got more descriptors in one message than it takes", 0);
+    for (size_t off = 0; off + sizeof(struct cmsghdr_k) <= m.controllen;) {
+        struct cmsghdr_k *c = (struct cmsghdr_k *)(control + off);
+        if (c->len < sizeof *c)
+            break;
+        if (c->level == SOL_SOCKET && c->type == SCM_RIGHTS)
+            for (size_t k = 0; k < (c->len - sizeof *c) / sizeof(int); k++) {
+                if (received_count == MAX_FILES)
+                    die("zygote", "got too many descriptors", 0);
+                received[received_count++] = ((int *)(c + 1))[k];
+            }
+        off += (c->len + 7) & ~(size_t)7;
+    }
+    return r;
+}
+
+/* "files I J ...": the next descriptors received are the image's files I, J, ... */
+static void name_received(const char *s)
+{
+    while (*s) {
+        if (*s < '0' || *s > '9')
+            die("zygote", "got a bad files line", 0);
+        uint64_t index = 0;
+        while (*s >= '0' && *s <= '9')
+            index = index * 10 + (uint64_t)(*s++ - '0');
+        if (*s == ' ')
+            s++;
+        if (received_named == received_count)
+            die("zygote", "got a file index without a descriptor", 0);
+        pin_file(index, received[received_named++]);
+    }
+}
+
 static void await_command(void)
 {
     /* What does not depend on the image is done before the wait: the restored process inherits it. */
@@ -207,13 +262,18 @@ static void await_command(void)
         while (end < buf + n && *end != '\n')
             end++;
         if (end == buf + n) {
-            long r = sys3(__NR_read, command_fd, buf + n, sizeof buf - 1 - n);
+            long r = receive(buf + n, sizeof buf - 1 - n);
             if (r <= 0 || n + (size_t)r >= sizeof buf - 1)
                 sys1(__NR_exit_group, 0);       /* the engine went away: nothing to restore */
             n += (size_t)r;
             continue;
         }
         *end = 0;
+        if (has_prefix(line, "files ")) {
+            name_received(line + 6);
+            line = end + 1;
+            continue;
+        }
         if (!has_prefix(line, "bind "))
             break;
         if (!sandbox.on)
@@ -221,6 +281,8 @@ static void await_command(void)
         sandbox_bind(line + 5);
         line = end + 1;
     }
+    if (received_named != received_count)
+        die("zygote", "got descriptors without a files line", 0);
     sys1(__NR_close, command_fd);
     t_launch = t_init = now_ns();
     /* "restore PREFETCH IMAGE" */
@@ -358,13 +420,34 @@ static __attribute__((noreturn)) void wait_for_init(long init_pid)
 static __attribute__((noreturn)) void usage(void)
 {
     static const char text[] =
-        "usage: spice-restorer --status=FD [--detach] [--cgroup=DIR]... [--lifeline=FD] [--prefetch=MODE] [SANDBOX] restore IMAGE\n"
+        "usage: spice-restorer --status=FD [--detach] [--cgroup=DIR]... [--lifeline=FD] [--prefetch=MODE] [--pinned=FD:I,...] [SANDBOX] restore IMAGE\n"
         "       spice-restorer --status=FD [--cgroup=DIR]... [--lifeline=FD] [SANDBOX] exec DIR PROGRAM [ARG...]\n"
         "       spice-restorer --status=FD [--cgroup=DIR]... [--lifeline=FD] [SANDBOX] --command=FD zygote\n"
         "SANDBOX: --sandbox=ROOT --sandbox-id=HOSTID --tmp-size=BYTES [--host-network] [--bind=PATH]...\n";
     sys3(__NR_write, 2, text, sizeof text - 1);
     sys1(__NR_exit_group, 2);
     __builtin_unreachable();
+}
+
+/* --pinned=FD:I,J,...: descriptors FD, FD+1, ... are the engine's pinned files I, J, ... (pin_file()). */
+static void parse_pinned(const char *s)
+{
+    int fd = parse_int(s);
+    while (*s >= '0' && *s <= '9')
+        s++;
+    if (*s++ != ':')
+        usage();
+    while (*s) {
+        if (*s < '0' || *s > '9')
+            usage();
+        pin_file(parse_u64(s), fd++);
+        while (*s >= '0' && *s <= '9')
+            s++;
+        if (*s == ',')
+            s++;
+        else if (*s)
+            usage();
+    }
 }
 
 __attribute__((noreturn, used)) void restorer_main(long *sp)
@@ -384,6 +467,8 @@ __attribute__((noreturn, used)) void restorer_main(long *sp)
             cgroups[cgroup_count++] = argv[i] + 9;
         else if (has_prefix(argv[i], "--command="))
             command_fd = parse_int(argv[i] + 10);
+        else if (has_prefix(argv[i], "--pinned="))
+            parse_pinned(argv[i] + 9);
         else if (has_prefix(argv[i], "--prefetch="))
             prefetch_mode = parse_prefetch(argv[i] + 11);
         else if (str_eq(argv[i], "--detach"))

@@ -83,6 +83,7 @@ void map_memory(void);
 
 /* files.c: files and descriptors */
 int open_file(uint32_t index, int flags, int shared);
+void pin_file(uint64_t index, int fd);   /* an open descriptor of files[index], from the engine */
 void open_files(void);
 void close_files(void);
 void restore_fds(void);

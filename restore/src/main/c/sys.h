@@ -201,4 +201,18 @@ struct rt_sigframe64 {
 #define FP_XSTATE_MAGIC2   0x46505845u
 struct fpx_sw_bytes { uint32_t magic1, extended_size; uint64_t xfeatures; uint32_t xstate_size, padding[7]; };
 
+/* recvmsg(2) with SCM_RIGHTS: the zygote's command socket carries the engine's pinned files */
+struct iovec_k { void *base; size_t len; };
+struct msghdr_k {
+    void *name; uint32_t namelen, pad;
+    struct iovec_k *iov; size_t iovlen;
+    void *control; size_t controllen;
+    int flags;
+};
+struct cmsghdr_k { size_t len; int level, type; };   /* then the data, padded to 8 bytes */
+#define SOL_SOCKET       1
+#define SCM_RIGHTS       1
+#define MSG_CTRUNC       0x8
+#define MSG_CMSG_CLOEXEC 0x40000000
+
 #endif

@@ -18,29 +18,34 @@ import java.util.function.Consumer;
  * The optimizations one at a time (docs/ablation.md): each step adds one to the previous and is
  * measured restoring hot and cold. The first step deploys without a working set; the next share
  * one deployment whose image is laid out by its working set, restored with more prefetch each
- * time. The last takes the sandbox away, to show what isolation costs.
+ * time, then with the engine's pinned files. The last takes the sandbox away, to show what isolation costs.
  */
 final class AblationBench {
     /** One configuration of the ablation, in the order they build on each other. */
     enum Step {
-        LAZY("lazy", false, Prefetch.NONE, true, "pages mapped from the image in capture order, faulted in on touch"),
-        LAYOUT("+layout", true, Prefetch.NONE, true, "working set recorded, image rewritten with it contiguous"),
-        PREFETCH("+prefetch", true, Prefetch.READ, true,
+        LAZY("lazy", false, Prefetch.NONE, false, true, "pages mapped from the image in capture order, faulted in on touch"),
+        LAYOUT("+layout", true, Prefetch.NONE, false, true, "working set recorded, image rewritten with it contiguous"),
+        PREFETCH("+prefetch", true, Prefetch.READ, false, true,
                 "working set read in large batches and populated (MADV_POPULATE_READ)"),
-        PRE_COPY("+pre-copy", true, Prefetch.FULL, true, "written pages copied ahead (MADV_POPULATE_WRITE): no CoW faults"),
-        UNSANDBOXED("-sandbox", true, Prefetch.FULL, false,
-                "+pre-copy without the sandbox (user, network and mount namespaces): what isolation costs");
+        PRE_COPY("+pre-copy", true, Prefetch.FULL, false, true,
+                "written pages copied ahead (MADV_POPULATE_WRITE): no CoW faults"),
+        PINNED("+pinned", true, Prefetch.FULL, true, true,
+                "the mapped files kept open by the engine and handed to the restorer: no path lookups"),
+        UNSANDBOXED("-sandbox", true, Prefetch.FULL, true, false,
+                "+pinned without the sandbox (user, network and mount namespaces): what isolation costs");
 
         final String label;
         final boolean workingSet;
         final Prefetch prefetch;
+        final boolean pinned;
         final boolean sandbox;
         final String meaning;
 
-        Step(String label, boolean workingSet, Prefetch prefetch, boolean sandbox, String meaning) {
+        Step(String label, boolean workingSet, Prefetch prefetch, boolean pinned, boolean sandbox, String meaning) {
             this.label = label;
             this.workingSet = workingSet;
             this.prefetch = prefetch;
+            this.pinned = pinned;
             this.sandbox = sandbox;
             this.meaning = meaning;
         }
@@ -73,7 +78,7 @@ final class AblationBench {
             for (Step step : Step.values()) {
                 Path stepState = state.resolve(step.stateName());
                 try (Engine engine = Engine.open(EngineConfig.defaults(stepState).withWorkingSet(step.workingSet,
-                        step.prefetch).withSandbox(step.sandbox))) {
+                        step.prefetch).withSandbox(step.sandbox).withPinnedFiles(step.pinned))) {
                     FunctionBench bench = new FunctionBench(engine, null, null, progress);
                     progress.printf("%s: ablation %s%n", f.name(), step.label);
                     FunctionInfo info = step.deploys() ? engine.deploy(f.dir()) : engine.function(f.name()).orElseThrow();

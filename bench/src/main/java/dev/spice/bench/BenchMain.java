@@ -51,7 +51,7 @@ public final class BenchMain implements Callable<Integer> {
     List<Integer> memoryInstances;
 
     @Option(names = "--ablation-runs", description = "runs per step of the ablation (lazy, +layout, +prefetch, "
-            + "+pre-copy) (default: 5; with --quick 2; 0 to skip)")
+            + "+pre-copy, +pinned, -sandbox) (default: 5; with --quick 2; 0 to skip)")
     Integer ablationRuns;
 
     @Option(names = "--functions-dir", description = "where the function directories are (default: SPICE_HOME/functions)")

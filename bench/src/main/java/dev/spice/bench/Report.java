@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.ToLongFunction;
@@ -176,6 +177,7 @@ final class Report {
                     med(of(r, Mode.SPICE_COLD), Measurement::diskReadBytes) / 1048576.0));
         }
         appendTargets(md);
+        appendGoals(md);
         appendVm(md);
         appendMemory(md);
         appendAblation(md);
@@ -250,6 +252,102 @@ final class Report {
         long state = med(ms, Measurement::stateNanos), wait = med(ms, Measurement::memoryNanos),
                 restore = med(ms, Measurement::restoreNanos);
         return fmt(state) + " / " + fmt(wait) + " / " + fmt(Math.max(0, restore - state - wait));
+    }
+
+    /** How much faster than CRIU a cold restore is meant to be, where the floor allows it. */
+    private static final double CRIU_FACTOR = 15;
+    /** How much faster than the VM baseline a cold restore is meant to be. */
+    private static final double VM_FACTOR = 10;
+    /** How close to the floor a cold restore, and to warm + {@link #HOT_SLACK} a hot one, is meant to come. */
+    private static final double FLOOR_FACTOR = 1.5, HOT_FACTOR = 1.5;
+    private static final long HOT_SLACK = 1_000_000;
+
+    /** A target's verdict for one function: null when this run lacks the modes to judge it. */
+    private record Verdict(String cell, Boolean met) {}
+
+    /** The targets, each judged per function on this run's medians, and overall. */
+    private void appendGoals(StringBuilder md) {
+        List<String> names = new ArrayList<>(List.of(
+                String.format(Locale.ROOT, "spice-cold <= %.1fx floor", FLOOR_FACTOR),
+                String.format(Locale.ROOT, "criu-cold / spice-cold >= %.0fx (where criu-cold / %.0f > floor)",
+                        CRIU_FACTOR, CRIU_FACTOR),
+                String.format(Locale.ROOT, "spice-hot <= %.1fx (warm + 1 ms)", HOT_FACTOR)));
+        if (results.stream().anyMatch(r -> !of(r, Mode.VM_COLD).isEmpty())) {
+            names.add(String.format(Locale.ROOT, "vm-cold / spice-cold >= %.0fx", VM_FACTOR));
+        }
+        md.append("\nTargets (medians of this run; met or missed per function, n/a where a target does not apply, "
+                + "- where this run lacks a mode it needs):\n\n| function |");
+        names.forEach(n -> md.append(' ').append(n).append(" |"));
+        md.append("\n|---|");
+        names.forEach(n -> md.append("---|"));
+        md.append('\n');
+        int[] met = new int[names.size()], judged = new int[names.size()];
+        for (FunctionResult r : results) {
+            List<Verdict> verdicts = List.of(nearFloor(r), fasterThanCriu(r), hotNearWarm(r), fasterThanVm(r))
+                    .subList(0, names.size());
+            md.append("| ").append(r.name()).append(" |");
+            for (int i = 0; i < verdicts.size(); i++) {
+                Verdict v = verdicts.get(i);
+                md.append(' ').append(v.cell()).append(" |");
+                if (v.met() != null) {
+                    judged[i]++;
+                    met[i] += v.met() ? 1 : 0;
+                }
+            }
+            md.append('\n');
+        }
+        md.append("| overall |");
+        for (int i = 0; i < names.size(); i++) {
+            md.append(judged[i] == 0 ? " - |" : String.format(Locale.ROOT, " %s (%d of %d) |",
+                    met[i] == judged[i] ? "met" : "missed", met[i], judged[i]));
+        }
+        md.append('\n');
+    }
+
+    private Verdict nearFloor(FunctionResult r) {
+        long floor = floorNanos(r);
+        long cold = med(of(r, Mode.SPICE_COLD), Measurement::latencyNanos);
+        if (floor <= 0 || cold <= 0) {
+            return new Verdict("-", null);
+        }
+        return verdict(cold <= FLOOR_FACTOR * floor, ratio(cold, floor));
+    }
+
+    private Verdict fasterThanCriu(FunctionResult r) {
+        long floor = floorNanos(r);
+        long cold = med(of(r, Mode.SPICE_COLD), Measurement::latencyNanos);
+        long criuCold = med(of(r, Mode.CRIU_COLD), Measurement::latencyNanos);
+        if (cold <= 0 || criuCold <= 0) {
+            return new Verdict("-", null);
+        }
+        if (floor > 0 && criuCold / CRIU_FACTOR <= floor) {
+            return new Verdict(String.format(Locale.ROOT, "n/a (%s, criu-cold / %.0f = %s <= floor %s)",
+                    ratio(criuCold, cold), CRIU_FACTOR, fmt((long) (criuCold / CRIU_FACTOR)), fmt(floor)), null);
+        }
+        return verdict(criuCold >= CRIU_FACTOR * cold, ratio(criuCold, cold));
+    }
+
+    /** The paper's second claim, against the VM baseline (see its accelerator note: TCG is no fair stand-in). */
+    private Verdict fasterThanVm(FunctionResult r) {
+        long cold = med(of(r, Mode.SPICE_COLD), Measurement::latencyNanos);
+        long vmCold = med(of(r, Mode.VM_COLD), Measurement::latencyNanos);
+        if (cold <= 0 || vmCold <= 0) {
+            return new Verdict("-", null);
+        }
+        return verdict(vmCold >= VM_FACTOR * cold, ratio(vmCold, cold));
+    }
+
+    private Verdict hotNearWarm(FunctionResult r) {
+        long warm = med(of(r, Mode.WARM), Measurement::latencyNanos);
+        long hot = med(of(r, Mode.SPICE_HOT), Measurement::latencyNanos);
+        if (warm <= 0 || hot <= 0) {
+            return new Verdict("-", null);
+        }
+        return verdict(hot <= HOT_FACTOR * (warm + HOT_SLACK), ratio(hot, warm + HOT_SLACK));
+    }
+
+    private static Verdict verdict(boolean met, String measured) {
+        return new Verdict((met ? "met" : "missed") + " (" + measured + ")", met);
     }
 
     private void appendMemory(StringBuilder md) {

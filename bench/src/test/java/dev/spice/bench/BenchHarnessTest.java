@@ -67,7 +67,7 @@ class BenchHarnessTest {
 
         JsonNode ablation = results.get("ablation");
         assertThat(ablation).extracting(a -> a.get("step").asText())
-                .containsExactly("lazy", "+layout", "+prefetch", "+pre-copy", "-sandbox");
+                .containsExactly("lazy", "+layout", "+prefetch", "+pre-copy", "+pinned", "-sandbox");
         assertThat(ablation).allSatisfy(a -> {
             for (String mode : List.of("spice-hot", "spice-cold")) {
                 assertThat(a.get("summary").get(mode).get("runs").asInt()).isEqualTo(2);
@@ -75,7 +75,9 @@ class BenchHarnessTest {
             }
         });
         assertThat(Files.readString(out.resolve("results.md"))).contains("| hello |", "spice-cold", "floor",
-                "Memory elasticity", "| hello | +pre-copy |");
+                "Memory elasticity", "| hello | +pre-copy |", "| hello | +pinned |", "Targets", "| overall |");
+        assertThat(Files.readString(out.resolve("results.md")).lines().filter(l -> l.startsWith("| hello | met")
+                || l.startsWith("| hello | missed") || l.startsWith("| hello | - |"))).as("hello's target line").hasSize(1);
         assertThat(Files.readString(out.resolve("chart.svg"))).startsWith("<svg").contains("hello", "spice-hot");
     }
 }

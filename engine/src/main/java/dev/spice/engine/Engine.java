@@ -74,13 +74,13 @@ public final class Engine implements AutoCloseable {
         InstanceSandbox sandbox = config.sandbox() ? InstanceSandbox.create(store.root(), runtimes.shimsDir()) : null;
         this.factory = new InstanceFactory(runtimes, InstanceCgroups.detect(config.stateDir()), sandbox, lifeline[0],
                 config.zygotes(),
-                config.prefetch());
+                config.prefetch(), config.pinFiles());
         this.metrics = new EngineMetrics(functions::values, factory::live);
         for (Deployment d : store.load()) {
-            functions.put(d.name(), new FunctionState(d, newPool(d.manifest())));
+            functions.put(d.name(), serving(d));
             for (StateStore.Published p : store.published(d.name())) {
                 Deployment v = store.load(p);
-                published.put(d.name() + ":" + p.number(), new FunctionState(v, newPool(v.manifest())));
+                published.put(d.name() + ":" + p.number(), serving(v));
             }
         }
         this.evictor = Executors.newSingleThreadScheduledExecutor(
@@ -102,6 +102,18 @@ public final class Engine implements AutoCloseable {
     private InstancePool newPool(FunctionManifest m) {
         Duration keepAlive = m.keepAliveS() != null ? Duration.ofSeconds(m.keepAliveS()) : config.keepAlive();
         return new InstancePool(m.maxConcurrency(), keepAlive);
+    }
+
+    /** A deployment about to serve: its pool, and its snapshot's files pinned (see InstanceFactory#pin); retire it. */
+    private FunctionState serving(Deployment d) {
+        factory.pin(d);
+        return new FunctionState(d, newPool(d.manifest()));
+    }
+
+    /** A deployment that no longer serves: its idle instances end, its pinned files close. */
+    private void retire(FunctionState f) {
+        f.pool().close();
+        factory.unpin(f.deployment());
     }
 
     /**
@@ -319,7 +331,7 @@ public final class Engine implements AutoCloseable {
             FunctionInfo info = info(manifest, version, written, snapshot, problem);
             Deployment deployment = new Deployment(info, manifest, versionDir, code, snapshot != null ? image : null);
             store.writeMetadata(deployment);
-            FunctionState fresh = new FunctionState(deployment, newPool(manifest));
+            FunctionState fresh = serving(deployment);
             synchronized (lifecycle) {
                 if (updates.get(name) != update) {
                     throw new FunctionNotFoundException(name);          // deleted meanwhile
@@ -327,7 +339,7 @@ public final class Engine implements AutoCloseable {
                 store.activate(name, versionDir);
                 FunctionState old = functions.put(name, fresh);
                 if (old != null) {
-                    old.pool().close();
+                    retire(old);
                 }
             }
             Instance booted = instance;
@@ -711,7 +723,7 @@ public final class Engine implements AutoCloseable {
             }
             Deployment d = current.deployment();
             int number = store.publish(name, d.versionDir());
-            published.put(name + ":" + number, new FunctionState(d, newPool(d.manifest())));
+            published.put(name + ":" + number, serving(d));
             return new FunctionVersion(number, d.info());
         }
     }
@@ -754,11 +766,11 @@ public final class Engine implements AutoCloseable {
             FunctionState f = functions.remove(name);
             Update u = updates.remove(name);
             if (f != null) {
-                f.pool().close();
+                retire(f);
             }
             published.keySet().removeIf(key -> {
                 if (key.startsWith(name + ":")) {
-                    published.get(key).pool().close();
+                    retire(published.get(key));
                     return true;
                 }
                 return false;

@@ -14,9 +14,11 @@ import java.time.Duration;
  * @param workingSet   record each deployment's working set and lay its image out by it
  * @param prefetch     what a restore does with the working set (FULL: read, populate, pre-copy)
  * @param sandbox      run every instance in its sandbox (docs/sandbox.md); off only to measure what it costs
+ * @param pinFiles     keep each deployed snapshot's mapped files open and hand them to its restores
+ *                     (see {@link dev.spice.restore.PinnedFiles}); off only to measure what it buys
  */
 public record EngineConfig(Path stateDir, Duration keepAlive, Duration queueTimeout, boolean keepDeployed,
-        int zygotes, boolean workingSet, Prefetch prefetch, boolean sandbox) {
+        int zygotes, boolean workingSet, Prefetch prefetch, boolean sandbox, boolean pinFiles) {
 
     public static final Duration DEFAULT_KEEP_ALIVE = Duration.ofSeconds(10);
 
@@ -26,28 +28,41 @@ public record EngineConfig(Path stateDir, Duration keepAlive, Duration queueTime
     }
 
     public static EngineConfig defaults(Path stateDir) {
-        return new EngineConfig(stateDir, DEFAULT_KEEP_ALIVE, Duration.ofSeconds(30), false, 2, true, Prefetch.FULL, true);
+        return new EngineConfig(stateDir, DEFAULT_KEEP_ALIVE, Duration.ofSeconds(30), false, 2, true, Prefetch.FULL,
+                true,
+                true);
     }
 
     public EngineConfig withKeepDeployed(boolean keep) {
-        return new EngineConfig(stateDir, keepAlive, queueTimeout, keep, zygotes, workingSet, prefetch, sandbox);
+        return new EngineConfig(stateDir, keepAlive, queueTimeout, keep, zygotes, workingSet, prefetch, sandbox,
+                pinFiles);
     }
 
     public EngineConfig withKeepAlive(Duration keep) {
-        return new EngineConfig(stateDir, keep, queueTimeout, keepDeployed, zygotes, workingSet, prefetch, sandbox);
+        return new EngineConfig(stateDir, keep, queueTimeout, keepDeployed, zygotes, workingSet, prefetch, sandbox,
+                pinFiles);
     }
 
     public EngineConfig withZygotes(int count) {
-        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, count, workingSet, prefetch, sandbox);
+        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, count, workingSet, prefetch,
+                sandbox, pinFiles);
     }
 
     /** Without the sandbox: for measuring what it costs, never for serving strangers' code. */
     public EngineConfig withSandbox(boolean on) {
-        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, zygotes, workingSet, prefetch, on);
+        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, zygotes, workingSet, prefetch, on,
+                pinFiles);
     }
 
     /** For measurements of each optimization alone (docs/ablation.md). */
     public EngineConfig withWorkingSet(boolean record, Prefetch mode) {
-        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, zygotes, record, mode, sandbox);
+        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, zygotes, record, mode, sandbox,
+                pinFiles);
+    }
+
+    /** Without pinned files: restores look every mapped file up by path (docs/ablation.md). */
+    public EngineConfig withPinnedFiles(boolean on) {
+        return new EngineConfig(stateDir, keepAlive, queueTimeout, keepDeployed, zygotes, workingSet, prefetch, sandbox,
+                on);
     }
 }

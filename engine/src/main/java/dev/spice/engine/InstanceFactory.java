@@ -4,11 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.spice.restore.LaunchOptions;
 import dev.spice.restore.LaunchedProcess;
 import dev.spice.restore.Launcher;
+import dev.spice.restore.PinnedFiles;
 import dev.spice.restore.Prefetch;
+import dev.spice.restore.RestoreFailedException;
 import dev.spice.sys.FdStreams;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,11 +35,27 @@ final class InstanceFactory {
     private final Prefetch prefetch;
     private final AtomicLong counter = new AtomicLong();
     private final Set<Instance> live = ConcurrentHashMap.newKeySet();
+    /** The pinned files of each snapshot that serves, and how many serving deployments use it. */
+    private static final class Pins {
+        PinnedFiles files;
+        int users = 1;
 
-    /** {@code sandbox}: where instances run (null: on the host, only to measure the sandbox's cost). */
+        Pins(PinnedFiles files) {
+            this.files = files;
+        }
+    }
+
+    private final Map<Path, Pins> pins = new HashMap<>();
+    private final boolean pinFiles;
+
+    /**
+     * {@code sandbox}: where instances run (null: on the host, only to measure the sandbox's cost);
+     * {@code pinFiles}: keep the files of serving snapshots open and hand them to their restores.
+     */
     InstanceFactory(Runtimes runtimes, InstanceCgroups cgroups, InstanceSandbox sandbox, int lifelineRead,
-            int zygotes, Prefetch prefetch) {
+            int zygotes, Prefetch prefetch, boolean pinFiles) {
         this.runtimes = runtimes;
+        this.pinFiles = pinFiles;
         this.prefetch = prefetch;
         this.cgroups = cgroups;
         this.sandbox = sandbox;
@@ -53,6 +74,95 @@ final class InstanceFactory {
     }
 
     Instance restore(Deployment d, Prefetch mode) {
+        try {
+            return restorePinned(d, mode);
+        } catch (RestoreFailedException e) {
+            repin(d);          // a pinned file replaced since is released; its path is checked anew next time
+            throw e;
+        }
+    }
+
+    /**
+     * Pins the files of {@code d}'s snapshot until as many {@link #unpin} calls (a published version
+     * and the current one share a snapshot): the engine calls it for every deployment it serves.
+     * Without a snapshot, or with pinning off, nothing is pinned.
+     */
+    void pin(Deployment d) {
+        if (!pinFiles || !d.hasSnapshot()) {
+            return;
+        }
+        synchronized (pins) {
+            Pins p = pins.get(d.snapshot());
+            if (p != null) {
+                p.users++;
+                return;
+            }
+        }
+        PinnedFiles files = open(d);
+        PinnedFiles raced = null;
+        synchronized (pins) {
+            Pins p = pins.get(d.snapshot());
+            if (p != null) {
+                p.users++;
+                raced = files;
+            } else {
+                pins.put(d.snapshot(), new Pins(files));
+            }
+        }
+        if (raced != null) {
+            raced.close();
+        }
+    }
+
+    /** Closes {@code d}'s pinned files once no serving deployment uses them (restores still sending them finish first). */
+    void unpin(Deployment d) {
+        if (!d.hasSnapshot()) {
+            return;
+        }
+        PinnedFiles closing = null;
+        synchronized (pins) {
+            Pins p = pins.get(d.snapshot());
+            if (p != null && --p.users == 0) {
+                pins.remove(d.snapshot());
+                closing = p.files;
+            }
+        }
+        if (closing != null) {
+            closing.close();
+        }
+    }
+
+    /** Pins the files anew: a file replaced since is then left to the restorer's check by path. */
+    private void repin(Deployment d) {
+        PinnedFiles old;
+        synchronized (pins) {
+            Pins p = pins.get(d.snapshot());
+            if (p == null) {
+                return;
+            }
+            old = p.files;
+            p.files = open(d);
+        }
+        old.close();
+    }
+
+    /** The snapshot's files pinned; none (an empty set) if its image cannot be read now. */
+    private static PinnedFiles open(Deployment d) {
+        try {
+            return PinnedFiles.of(d.snapshot());
+        } catch (RuntimeException e) {
+            return PinnedFiles.NONE;        // the restore will say what is wrong with the image
+        }
+    }
+
+    private PinnedFiles pinned(Deployment d) {
+        synchronized (pins) {
+            Pins p = d.hasSnapshot() ? pins.get(d.snapshot()) : null;
+            return p == null ? null : p.files;
+        }
+    }
+
+    private Instance restorePinned(Deployment d, Prefetch mode) {
         CgroupLimits limits = CgroupLimits.of(d.manifest());
         // The zygotes have a network namespace of their own; a function on the host's network restores without one.
         ZygotePool.Prepared z = d.manifest().hostNetwork() && sandbox != null ? null : zygotes.take(limits);
@@ -68,7 +178,7 @@ final class InstanceFactory {
                 cgroups.apply(z.cgroup(), z.limits(), limits);
             }
             LaunchedProcess p = z.zygote().restore(d.snapshot(), mode,
-                    sandbox == null ? List.of() : InstanceSandbox.own(d));
+                    sandbox == null ? List.of() : InstanceSandbox.own(d), pinned(d));
             String id = d.name() + "-" + z.id();
             z.log().rename(id);
             return register(new Instance(id, d, InvocationPath.RESTORED, p, new RuntimeChannel(z.socket()), z.cgroup(),
@@ -99,6 +209,10 @@ final class InstanceFactory {
 
     void close() {
         zygotes.close();
+        synchronized (pins) {
+            pins.values().forEach(p -> p.files.close());
+            pins.clear();
+        }
     }
 
     /** Boots the runtime and waits until the handler is imported. */
@@ -129,7 +243,7 @@ final class InstanceFactory {
         return InstanceWiring.start(cgroups, id, CgroupLimits.of(d.manifest()), lifelineRead, mode,
                 sandbox == null ? null : sandbox.of(d), (options, socket, log, cgroup) -> {
                     LaunchedProcess p = path == InvocationPath.RESTORED
-                            ? Launcher.restore(d.snapshot(), options)
+                            ? Launcher.restore(d.snapshot(), options, pinned(d))
                             : boot(d, runtimes.of(d.manifest()), options);
                     LogDrain.start(FdStreams.input(log), id);
                     return register(new Instance(id, d, path, p, new RuntimeChannel(socket), cgroup, cgroups, live));

@@ -102,7 +102,7 @@ final class ImageValidator {
             throw new RestoreFailedException("file " + f.path() + " used by the image is gone (" + e.getMessage() + ")");
         }
         FileStat then = new FileStat(f.mode(), f.devMajor(), f.devMinor(), f.inode(), f.size(), f.mtimeSec(),
-                f.mtimeNsec(), 0, 0, 0, 0);
+                f.mtimeNsec(), 0, 0, 0, 0, 1);
         if ((f.checks() & ImageFormat.CHECK_IDENTITY) != 0 && !now.sameFile(then)) {
             throw new RestoreFailedException("file " + f.path() + " was replaced since the snapshot");
         }

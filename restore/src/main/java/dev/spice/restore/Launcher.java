@@ -21,6 +21,8 @@ import java.util.Map;
 public final class Launcher {
     /** The launcher's report arrives on this descriptor, its lifeline and command on these. */
     private static final int STATUS_FD = 3, LIFELINE_FD = 4, COMMAND_FD = 5;
+    /** Pinned files are handed over as descriptors from this one on (see {@link PinnedFiles}). */
+    private static final int FIRST_PINNED_FD = 6;
     static final Duration REPORT_TIMEOUT = Duration.ofSeconds(60);
 
     private Launcher() {}
@@ -30,9 +32,38 @@ public final class Launcher {
      * once per unchanged image file, see {@link ValidatedImages}).
      */
     public static LaunchedProcess restore(Path image, LaunchOptions options) {
+        return restore(image, options, null);
+    }
+
+    /**
+     * As {@link #restore(Path, LaunchOptions)}, handing the launcher {@code pinned}'s descriptors
+     * of the image's files (inherited from {@link #FIRST_PINNED_FD} on), so that it opens none of
+     * them by path; null or closed pins: none.
+     */
+    public static LaunchedProcess restore(Path image, LaunchOptions options, PinnedFiles pinned) {
         long started = System.nanoTime();
         Path path = ValidatedImages.validate(image);
-        Spawned s = spawn(List.of("restore", path.toString()), Map.of(), options, -1);
+        List<String> mode = new ArrayList<>();
+        Map<Integer, Integer> inherited = new HashMap<>();
+        boolean pins = pinned != null && pinned.count() > 0 && pinned.acquire();
+        Spawned s;
+        try {
+            if (pins) {
+                int[] indexes = pinned.indexes(), fds = pinned.fds();
+                StringBuilder arg = new StringBuilder("--pinned=").append(FIRST_PINNED_FD).append(':');
+                for (int k = 0; k < fds.length; k++) {
+                    arg.append(k == 0 ? "" : ",").append(indexes[k]);
+                    inherited.put(FIRST_PINNED_FD + k, fds[k]);
+                }
+                mode.add(arg.toString());
+            }
+            mode.addAll(List.of("restore", path.toString()));
+            s = spawn(mode, inherited, Map.of(), options, -1);
+        } finally {
+            if (pins) {
+                pinned.release();               // the launcher has its own descriptors now
+            }
+        }
         return s.finish(options.detach(), started, false);
     }
 
@@ -41,27 +72,30 @@ public final class Launcher {
         long started = System.nanoTime();
         List<String> mode = new ArrayList<>(List.of("exec", dir.toAbsolutePath().toString()));
         mode.addAll(argv);
-        return spawn(mode, env, options, -1).finish(options.detach(), started, true);
+        return spawn(mode, Map.of(), env, options, -1).finish(options.detach(), started, true);
     }
 
     /** A launcher with its namespaces, cgroup and stdio ready, waiting for an image (see {@link Zygote}). */
     public static Zygote zygote(LaunchOptions options) {
-        int[] command = Fds.pipe();
+        int[] command = Fds.socketPair();       // a socket, so that descriptors can go with the command
         Spawned s;
         try {
-            s = spawn(List.of("zygote"), Map.of(), options, command[0]);
+            s = spawn(List.of("zygote"), Map.of(), Map.of(), options, command[1]);
         } catch (RuntimeException e) {
-            Fds.close(command[1]);
+            Fds.close(command[0]);
             throw e;
         } finally {
-            Fds.close(command[0]);
+            Fds.close(command[1]);
         }
-        return Zygote.ready(s, command[1]);
+        return Zygote.ready(s, command[0]);
     }
 
-    private static Spawned spawn(List<String> mode, Map<String, String> env, LaunchOptions options, int commandFd) {
+    /** {@code mode}: options that only this mode takes, then the mode; {@code inherited}: their descriptors. */
+    private static Spawned spawn(List<String> mode, Map<Integer, Integer> inherited, Map<String, String> env,
+            LaunchOptions options, int commandFd) {
         List<String> argv = new ArrayList<>(List.of(RestorerBinary.path().toString(), "--status=" + STATUS_FD));
         Map<Integer, Integer> fds = new HashMap<>(options.stdio());
+        fds.putAll(inherited);
         if (options.detach()) {
             argv.add("--detach");
         }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -17,6 +18,8 @@ import java.util.List;
  * v1 waits for an RCU grace period, up to tens of milliseconds) happened earlier.
  */
 public final class Zygote implements AutoCloseable {
+    /** Descriptors per message, under the kernel's limit (SCM_MAX_FD). */
+    private static final int PINNED_PER_MESSAGE = 200;
     private final Launcher.Spawned spawned;
     private final int commandFd;
     private final int initPid;
@@ -44,6 +47,15 @@ public final class Zygote implements AutoCloseable {
      * (the function's own paths) into its root; the others take none.
      */
     public LaunchedProcess restore(Path image, Prefetch prefetch, List<Path> binds) {
+        return restore(image, prefetch, binds, null);
+    }
+
+    /**
+     * As {@link #restore(Path, Prefetch, List)}, sending the zygote {@code pinned}'s descriptors of
+     * the image's files with the command, so that it opens none of them by path; null or closed
+     * pins: none.
+     */
+    public LaunchedProcess restore(Path image, Prefetch prefetch, List<Path> binds, PinnedFiles pinned) {
         if (used) {
             throw new IllegalStateException("a zygote restores only once");
         }
@@ -51,6 +63,16 @@ public final class Zygote implements AutoCloseable {
         long started = System.nanoTime();
         Path path = ValidatedImages.validate(image);
         long sent = System.nanoTime();
+        if (pinned != null && pinned.count() > 0 && pinned.acquire()) {
+            try {
+                sendPinned(pinned);
+            } catch (ErrnoException e) {
+                Fds.close(spawned.statusFd());
+                throw new RestoreFailedException("the zygote is gone: " + e.getMessage());
+            } finally {
+                pinned.release();               // the zygote has its own descriptors now
+            }
+        }
         StringBuilder lines = new StringBuilder();
         for (Path p : binds) {
             lines.append("bind ").append(p).append('\n');
@@ -65,11 +87,25 @@ public final class Zygote implements AutoCloseable {
         return new Launcher.Spawned(spawned.launcher(), spawned.statusFd(), sent).finish(false, started, false);
     }
 
+    /** Lines "files I J ...", each sent with the descriptors of files I, J, ... (SCM_RIGHTS). */
+    private void sendPinned(PinnedFiles pinned) {
+        int[] indexes = pinned.indexes(), fds = pinned.fds();
+        for (int from = 0; from < fds.length; from += PINNED_PER_MESSAGE) {
+            int to = Math.min(fds.length, from + PINNED_PER_MESSAGE);
+            StringBuilder line = new StringBuilder("files");
+            for (int k = from; k < to; k++) {
+                line.append(' ').append(indexes[k]);
+            }
+            Fds.sendWithFds(commandFd, line.append('\n').toString().getBytes(StandardCharsets.US_ASCII),
+                    Arrays.copyOfRange(fds, from, to));
+        }
+    }
+
     public int initPid() {
         return initPid;
     }
 
-    /** Ends an unused zygote: its init (and so the launcher) ends when the command pipe closes. */
+    /** Ends an unused zygote: its init (and so the launcher) ends when the command socket closes. */
     @Override
     public void close() {
         if (used) {

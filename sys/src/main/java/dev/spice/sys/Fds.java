@@ -2,6 +2,7 @@ package dev.spice.sys;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.io.ByteArrayOutputStream;
@@ -13,7 +14,9 @@ import java.nio.file.Path;
 /** File descriptors that Java's I/O classes cannot adopt: pipes shared with spawned children. */
 public final class Fds {
     private static final int O_CLOEXEC = 02000000, AF_UNIX = 1, SOCK_STREAM = 1, AT_FDCWD = -100,
-            POSIX_FADV_DONTNEED = 4;
+            POSIX_FADV_DONTNEED = 4, O_RDONLY = 0, SOL_SOCKET = 1, SCM_RIGHTS = 1, MSG_NOSIGNAL = 0x4000;
+    /** The kernel's limit of descriptors in one message (SCM_MAX_FD). */
+    public static final int MAX_FDS_PER_MESSAGE = 253;
     private static final short POLLIN = 1;
 
     private Fds() {}
@@ -45,6 +48,56 @@ public final class Fds {
                 Syscall.call("fadvise64", Nr.FADVISE64, fd, 0, 0, POSIX_FADV_DONTNEED);
             } finally {
                 close(fd);
+            }
+        }
+    }
+
+    /** Opens {@code path} read-only and close-on-exec. */
+    public static int openReadOnly(String path) {
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) Syscall.call("open " + path, Nr.OPENAT, AT_FDCWD, arena.allocateFrom(path).address(),
+                    O_RDONLY | O_CLOEXEC);
+        }
+    }
+
+    /**
+     * Sends {@code data} on a Unix socket with {@code fds} attached (SCM_RIGHTS, at most
+     * {@link #MAX_FDS_PER_MESSAGE}): the receiver gets its own descriptors of the same open files,
+     * with the first bytes of {@code data}.
+     */
+    public static void sendWithFds(int socket, byte[] data, int[] fds) {
+        if (fds.length == 0 || fds.length > MAX_FDS_PER_MESSAGE || data.length == 0) {
+            throw new IllegalArgumentException("1 to " + MAX_FDS_PER_MESSAGE + " descriptors and some data per message");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment bytes = arena.allocate(data.length);
+            MemorySegment.copy(data, 0, bytes, JAVA_BYTE, 0, data.length);
+            long cmsgLen = 16 + 4L * fds.length;               // struct cmsghdr, then the descriptors
+            MemorySegment control = arena.allocate((cmsgLen + 7) & ~7L, 8);
+            control.set(JAVA_LONG, 0, cmsgLen);
+            control.set(JAVA_INT, 8, SOL_SOCKET);
+            control.set(JAVA_INT, 12, SCM_RIGHTS);
+            for (int i = 0; i < fds.length; i++) {
+                control.set(JAVA_INT, 16 + 4L * i, fds[i]);
+            }
+            MemorySegment iov = arena.allocate(16, 8);
+            MemorySegment msg = arena.allocate(56, 8);       // struct msghdr: no name, one iovec, the control
+            long sent = 0;
+            while (sent < data.length) {
+                iov.set(JAVA_LONG, 0, bytes.address() + sent);
+                iov.set(JAVA_LONG, 8, data.length - sent);
+                msg.set(JAVA_LONG, 16, iov.address());
+                msg.set(JAVA_LONG, 24, 1);
+                msg.set(JAVA_LONG, 32, sent == 0 ? control.address() : 0);   // the descriptors go once
+                msg.set(JAVA_LONG, 40, sent == 0 ? control.byteSize() : 0);
+                long n = Syscall.raw(Nr.SENDMSG, socket, msg.address(), MSG_NOSIGNAL, 0, 0, 0);
+                if (n == -Errno.EINTR) {
+                    continue;
+                }
+                if (n < 0) {
+                    throw new ErrnoException("sendmsg", (int) -n);
+                }
+                sent += n;
             }
         }
     }

@@ -9,13 +9,15 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * What statx(2) says about a file: identity (device, inode), content markers (size, mtime), and
- * the change time, which any write or metadata change moves.
+ * the change time, which any write or metadata change moves; and the number of names it has
+ * (0 once the last one is removed or replaced).
  */
 public record FileStat(int mode, int devMajor, int devMinor, long inode, long size, long mtimeSec,
-        int mtimeNsec, int rdevMajor, int rdevMinor, long ctimeSec, int ctimeNsec) {
+        int mtimeNsec, int rdevMajor, int rdevMinor, long ctimeSec, int ctimeNsec, int links) {
     public static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFDIR = 0040000,
             S_IFCHR = 0020000, S_IFIFO = 0010000, S_IFSOCK = 0140000, S_IFLNK = 0120000;
-    private static final int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, STATX_BASIC = 0x7ff;
+    private static final int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000,
+            STATX_BASIC = 0x7ff;
 
     /** stat of {@code path}, following symbolic links (as /proc/PID/fd/N and map_files need). */
     public static FileStat of(String path) {
@@ -27,16 +29,24 @@ public record FileStat(int mode, int devMajor, int devMinor, long inode, long si
         return statx(path, AT_SYMLINK_NOFOLLOW);
     }
 
+    /** stat of the file open on {@code fd}: no path lookup. */
+    public static FileStat ofFd(int fd) {
+        return statx(fd, "", AT_EMPTY_PATH, "statx of fd " + fd);
+    }
+
     private static FileStat statx(String path, int flags) {
+        return statx(AT_FDCWD, path, flags, "statx " + path);
+    }
+
+    private static FileStat statx(int dir, String path, int flags, String call) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment name = arena.allocateFrom(path);
             MemorySegment buf = arena.allocate(256, 8);
-            Syscall.call("statx " + path, Nr.STATX, AT_FDCWD, name.address(), flags, STATX_BASIC,
-                    buf.address());
+            Syscall.call(call, Nr.STATX, dir, name.address(), flags, STATX_BASIC, buf.address());
             return new FileStat(Short.toUnsignedInt(buf.get(JAVA_SHORT, 28)), buf.get(JAVA_INT, 136),
                     buf.get(JAVA_INT, 140), buf.get(JAVA_LONG, 32), buf.get(JAVA_LONG, 40),
                     buf.get(JAVA_LONG, 112), buf.get(JAVA_INT, 120), buf.get(JAVA_INT, 128),
-                    buf.get(JAVA_INT, 132), buf.get(JAVA_LONG, 96), buf.get(JAVA_INT, 104));
+                    buf.get(JAVA_INT, 132), buf.get(JAVA_LONG, 96), buf.get(JAVA_INT, 104), buf.get(JAVA_INT, 16));
         }
     }
 

@@ -68,9 +68,28 @@ public final class Spawner {
             try {
                 int highest = 2;
                 for (var e : new TreeMap<>(fds).entrySet()) {
+                    highest = Math.max(highest, e.getKey());
+                }
+                int top = highest;
+                boolean staged = false;
+                for (int source : fds.values()) {
+                    top = Math.max(top, source);
+                    staged |= source <= highest;
+                }
+                // A source among the targets could be overwritten before it is read: then every source
+                // goes through a temporary above them all first.
+                int temporary = top + 1;
+                Map<Integer, Integer> from = new TreeMap<>(fds);
+                if (staged) {
+                    for (var e : from.entrySet()) {
+                        check("posix_spawn_file_actions_adddup2",
+                                (int) ADD_DUP2.invokeExact(actions, (int) e.getValue(), temporary));
+                        e.setValue(temporary++);
+                    }
+                }
+                for (var e : from.entrySet()) {
                     check("posix_spawn_file_actions_adddup2",
                             (int) ADD_DUP2.invokeExact(actions, (int) e.getValue(), (int) e.getKey()));
-                    highest = Math.max(highest, e.getKey());
                 }
                 check("posix_spawn_file_actions_addclosefrom_np",
                         (int) ADD_CLOSEFROM.invokeExact(actions, highest + 1));

@@ -3,10 +3,14 @@ package dev.spice.tests;
 import dev.spice.restore.LaunchedProcess;
 import dev.spice.restore.LaunchOptions;
 import dev.spice.restore.Launcher;
+import dev.spice.restore.PinnedFiles;
+import dev.spice.restore.Prefetch;
+import dev.spice.restore.Zygote;
 import dev.spice.sys.ErrnoException;
 import dev.spice.sys.LineQueue;
 import dev.spice.sys.Processes;
 import java.nio.file.Path;
+import java.util.List;
 
 /** A process the test restored with piped stdio; its namespace is killed by PID on close. */
 final class Restored implements AutoCloseable {
@@ -19,10 +23,33 @@ final class Restored implements AutoCloseable {
     }
 
     static Restored restore(Path image) {
+        return restore(image, null);
+    }
+
+    /** Restored by a launcher that is handed {@code pinned}'s descriptors (null: none). */
+    static Restored restore(Path image, PinnedFiles pinned) {
         Stdio stdio = new Stdio();
         try {
-            LaunchedProcess p = Launcher.restore(image, LaunchOptions.attached(stdio.childFds()));
+            LaunchedProcess p = Launcher.restore(image, LaunchOptions.attached(stdio.childFds()), pinned);
             return new Restored(p, stdio.started("restored-" + p.pid()));
+        } catch (RuntimeException e) {
+            stdio.close();
+            throw e;
+        }
+    }
+
+    /** Restored in a zygote that is sent {@code pinned}'s descriptors with its command (null: none). */
+    static Restored restoreInZygote(Path image, PinnedFiles pinned) {
+        Stdio stdio = new Stdio();
+        try {
+            Zygote z = Launcher.zygote(LaunchOptions.attached(stdio.childFds()));
+            stdio.started("zygote-" + z.initPid());
+            try {
+                return new Restored(z.restore(image, Prefetch.FULL, List.of(), pinned), stdio);
+            } catch (RuntimeException e) {
+                z.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
             stdio.close();
             throw e;
