@@ -11,11 +11,8 @@ import dev.spice.sys.Processes;
 import dev.spice.sys.Spawner;
 import dev.spice.sys.proc.PageFaults;
 import dev.spice.sys.proc.ProcFiles;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,25 +46,12 @@ final class CriuModes {
 
     /** Builds or finds CRIU 4.2.1 with bench/criu/setup-criu.sh (the path is its last line of output). */
     static CriuModes locate(Engine engine, Path spiceHome, Path work) {
-        Path script = spiceHome.resolve("bench/criu/setup-criu.sh");
+        Path criu = SetupScript.run(spiceHome, "bench/criu/setup-criu.sh");
+        Processes.becomeSubreaper();        // criu restore -d leaves the restored process to us
         try {
-            Process p = new ProcessBuilder(script.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            String last = null;
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null;) {
-                    last = line;
-                }
-            }
-            if (p.waitFor() != 0 || last == null) {
-                throw new IllegalStateException("bench/criu/setup-criu.sh failed (exit " + p.exitValue() + ")");
-            }
-            Processes.becomeSubreaper();        // criu restore -d leaves the restored process to us
-            return new CriuModes(Path.of(last.strip()), engine, Files.createDirectories(work));
+            return new CriuModes(criu, engine, Files.createDirectories(work));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot run " + script, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+            throw new UncheckedIOException("cannot create " + work, e);
         }
     }
 

@@ -10,9 +10,7 @@ import dev.spice.sys.Fds;
 import dev.spice.sys.Nr;
 import dev.spice.sys.Syscall;
 import dev.spice.sys.proc.PageFaults;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
@@ -77,25 +75,12 @@ final class VmModes {
      * output). SPICE_VM_NICE in the environment runs QEMU with that niceness.
      */
     static VmModes locate(Engine engine, Path spiceHome, Path work) {
-        Path script = spiceHome.resolve("scripts/vm-setup.sh");
+        Path guest = SetupScript.run(spiceHome, "scripts/vm-setup.sh");
+        int nice = Integer.parseInt(System.getenv().getOrDefault("SPICE_VM_NICE", "0"));
         try {
-            Process p = new ProcessBuilder(script.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            String last = null;
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null;) {
-                    last = line;
-                }
-            }
-            if (p.waitFor() != 0 || last == null) {
-                throw new IllegalStateException("scripts/vm-setup.sh failed (exit " + p.exitValue() + ")");
-            }
-            int nice = Integer.parseInt(System.getenv().getOrDefault("SPICE_VM_NICE", "0"));
-            return new VmModes(engine, VmGuest.in(Path.of(last.strip())), Files.createDirectories(work), nice);
+            return new VmModes(engine, VmGuest.in(guest), Files.createDirectories(work), nice);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot run " + script, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+            throw new UncheckedIOException("cannot create " + work, e);
         }
     }
 
