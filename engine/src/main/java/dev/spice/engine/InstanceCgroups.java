@@ -94,7 +94,11 @@ final class InstanceCgroups {
         return devices;
     }
 
-    /** Removes the empty cgroups a previous engine left; also warns once of a missing controller. */
+    /**
+     * Removes the empty cgroups that engines no longer running left; also warns once of a missing
+     * controller. Every instance's cgroup name ends in its engine's PID: the cgroups of another
+     * engine on this host, made but not yet joined, stay.
+     */
     private InstanceCgroups cleaned() throws IOException {
         for (String c : List.of("pids", "cpu")) {
             if (!controllers.contains(c)) {
@@ -106,10 +110,20 @@ final class InstanceCgroups {
         roots.addAll(v1Others.values());
         for (Path root : roots) {
             try (Stream<Path> dirs = Files.list(root)) {
-                dirs.filter(Files::isDirectory).forEach(d -> d.toFile().delete());
+                dirs.filter(d -> Files.isDirectory(d) && ownerGone(d)).forEach(d -> d.toFile().delete());
             }
         }
         return this;
+    }
+
+    private static boolean ownerGone(Path cgroup) {
+        String name = cgroup.getFileName().toString();
+        try {
+            long engine = Long.parseLong(name.substring(name.lastIndexOf('-') + 1));
+            return ProcessHandle.of(engine).isEmpty();
+        } catch (NumberFormatException e) {
+            return true;                        // not an instance's: made by nobody running
+        }
     }
 
     /** Every directory a process of the instance named by {@code cgroup} must join (none for null). */
