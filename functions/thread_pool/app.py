@@ -26,7 +26,12 @@ def handler(event, context):
     text = event.get("text", "spice") if isinstance(event, dict) else "spice"
     chunks = int(event.get("chunks", 8)) if isinstance(event, dict) else 8
     results = list(POOL.map(lambda i: _digest(text, i), range(chunks)))
-    return {"digests": [d for _, d in results],
-            "worker_tids": sorted({tid for tid, _ in results}),
+    digests = [d for _, d in results]
+    workers = sorted({tid for tid, _ in results})
+    # Verified: the work is right, and done by the pool's own workers (those of the snapshot).
+    expected = [hashlib.sha256(f"{text}:{i}".encode()).hexdigest() for i in range(chunks)]
+    return {"digests": digests,
+            "worker_tids": workers,
             "pool_tids": POOL_TIDS,
-            "threads": threading.active_count()}
+            "threads": threading.active_count(),
+            "verified": digests == expected and set(workers) <= set(POOL_TIDS)}

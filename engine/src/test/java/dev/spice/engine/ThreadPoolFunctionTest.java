@@ -36,6 +36,7 @@ class ThreadPoolFunctionTest {
             JsonNode restored = invoke(e, "restored", true, InvocationPath.RESTORED);
             JsonNode again = invoke(e, "again", true, InvocationPath.RESTORED);
             for (JsonNode r : List.of(warm, restored, again)) {
+                assertThat(r.get("verified").asBoolean()).as("its own check of digests and workers").isTrue();
                 assertThat(r.get("pool_tids")).hasSize(WORKERS);
                 assertThat(r.get("threads").asInt()).as("main and the pool's workers only").isEqualTo(WORKERS + 1);
                 for (JsonNode tid : r.get("worker_tids")) {
