@@ -10,8 +10,8 @@ import os
 
 import torch
 
-torch.set_num_threads(1)            # intra-op pool: none (an instance gets a core's share at most)
-torch.set_num_interop_threads(1)    # inter-op pool: none; must come before any parallel work
+# torch keeps its default thread pools (intra-op: one thread per core); docs/benchmarks.md compares
+# them with single-threaded torch on 2 cores
 
 import charrnn  # noqa: E402
 
