@@ -21,6 +21,9 @@ public final class Zygote implements AutoCloseable {
     /** Descriptors per message, under the kernel's limit (SCM_MAX_FD). */
     private static final int PINNED_PER_MESSAGE = 200;
     private final Launcher.Spawned spawned;
+    private static final long CLOSE_GRACE_NANOS = 5_000_000_000L;
+    private static final int SIGKILL = 9;
+
     private final int commandFd;
     private final int initPid;
     private boolean used;
@@ -105,7 +108,11 @@ public final class Zygote implements AutoCloseable {
         return initPid;
     }
 
-    /** Ends an unused zygote: its init (and so the launcher) ends when the command socket closes. */
+    /**
+     * Ends an unused zygote: its init (and so the launcher) ends when the command socket closes.
+     * Should another copy of the socket keep it open, its init (the zygote's PID 1, a host PID) is
+     * killed after a grace period, which ends the launcher too, rather than waited for forever.
+     */
     @Override
     public void close() {
         if (used) {
@@ -115,9 +122,21 @@ public final class Zygote implements AutoCloseable {
         Fds.close(commandFd);
         Fds.close(spawned.statusFd());
         try {
-            Processes.waitFor(spawned.launcher());
+            long deadline = System.nanoTime() + CLOSE_GRACE_NANOS;
+            while (Processes.poll(spawned.launcher()) == -1) {
+                if (System.nanoTime() > deadline) {
+                    Processes.kill(initPid, SIGKILL);
+                    Processes.waitFor(spawned.launcher());
+                    return;
+                }
+                Thread.sleep(2);
+            }
         } catch (ErrnoException e) {
             // already reaped
+        } catch (InterruptedException e) {
+            Processes.kill(initPid, SIGKILL);
+            Processes.waitFor(spawned.launcher());
+            Thread.currentThread().interrupt();
         }
     }
 }
