@@ -4,11 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spice.capture.Capturer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,16 +21,7 @@ class ConcurrentRestoreTest {
         try (TestProcess original = RichState.start(RichState.dataFile(dir), 1500)) {
             Capturer.capture(original.pid, image, false);
         }
-        List<Restored> restored = new ArrayList<>();
-        try (ExecutorService pool = Executors.newFixedThreadPool(INSTANCES)) {
-            List<Future<Restored>> starts = new ArrayList<>();
-            for (int i = 0; i < INSTANCES; i++) {
-                starts.add(pool.submit(() -> Restored.restore(image)));
-            }
-            for (Future<Restored> f : starts) {
-                restored.add(f.get());
-            }
-        }
+        List<Restored> restored = Restored.concurrently(image, INSTANCES);
         try {
             assertThat(restored).extracting(r -> r.process.pid()).doesNotHaveDuplicates();
             for (int i = 0; i < INSTANCES; i++) {

@@ -5,11 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.spice.capture.Capturer;
 import dev.spice.image.ImageReader;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -75,17 +71,8 @@ class GeneratedLayoutTest {
         try (TestProcess p = original.process()) {
             Capturer.capture(p.pid, image, false);
         }
-        List<Restored> restored = new ArrayList<>();
+        List<Restored> restored = Restored.concurrently(image, ConcurrentRestoreTest.INSTANCES);
         try {
-            try (ExecutorService pool = Executors.newFixedThreadPool(ConcurrentRestoreTest.INSTANCES)) {
-                List<Future<Restored>> starts = new ArrayList<>();
-                for (int i = 0; i < ConcurrentRestoreTest.INSTANCES; i++) {
-                    starts.add(pool.submit(() -> Restored.restore(image)));
-                }
-                for (Future<Restored> f : starts) {
-                    restored.add(f.get());
-                }
-            }
             assertThat(restored).extracting(r -> r.process.pid()).doesNotHaveDuplicates();
             for (Restored r : restored) {
                 assertThat(MemLayout.sum(r.stdio)).isEqualTo(original.sum());

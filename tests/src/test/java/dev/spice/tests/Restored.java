@@ -10,7 +10,12 @@ import dev.spice.sys.ErrnoException;
 import dev.spice.sys.LineQueue;
 import dev.spice.sys.Processes;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /** A process the test restored with piped stdio; its namespace is killed by PID on close. */
 final class Restored implements AutoCloseable {
@@ -36,6 +41,33 @@ final class Restored implements AutoCloseable {
             stdio.close();
             throw e;
         }
+    }
+
+    /**
+     * {@code n} restores of {@code image} started at once; if any fails, those that succeeded are
+     * closed and the failure is thrown.
+     */
+    static List<Restored> concurrently(Path image, int n) throws InterruptedException, ExecutionException {
+        List<Future<Restored>> starts = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(n)) {
+            for (int i = 0; i < n; i++) {
+                starts.add(pool.submit(() -> restore(image)));
+            }
+        }
+        List<Restored> restored = new ArrayList<>();
+        ExecutionException failed = null;
+        for (Future<Restored> f : starts) {
+            try {
+                restored.add(f.get());
+            } catch (ExecutionException e) {
+                failed = failed == null ? e : failed;
+            }
+        }
+        if (failed != null) {
+            restored.forEach(Restored::close);
+            throw failed;
+        }
+        return restored;
     }
 
     /** Restored in a zygote that is sent {@code pinned}'s descriptors with its command (null: none). */

@@ -7,11 +7,7 @@ import dev.spice.capture.Capturer;
 import dev.spice.image.ImageReader;
 import dev.spice.restore.RestoreFailedException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -65,17 +61,8 @@ class ThreadsTest {
             before = ThreadedProgram.awaitReady(original.stdout());
             Capturer.capture(original.pid, image, false);
         }
-        List<Restored> restored = new ArrayList<>();
+        List<Restored> restored = Restored.concurrently(image, ConcurrentRestoreTest.INSTANCES);
         try {
-            try (ExecutorService pool = Executors.newFixedThreadPool(ConcurrentRestoreTest.INSTANCES)) {
-                List<Future<Restored>> starts = new ArrayList<>();
-                for (int i = 0; i < ConcurrentRestoreTest.INSTANCES; i++) {
-                    starts.add(pool.submit(() -> Restored.restore(image)));
-                }
-                for (Future<Restored> f : starts) {
-                    restored.add(f.get());
-                }
-            }
             assertThat(restored).extracting(r -> r.process.pid()).doesNotHaveDuplicates();
             restored.forEach(r -> r.stdio.writeLine("go"));
             for (Restored r : restored) {
