@@ -1,8 +1,6 @@
 package dev.spice.bench;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,7 +25,6 @@ import java.util.function.Predicate;
  */
 final class Qmp implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final short POLLIN = 1;
 
     private final int fd;
     private final Arena arena = Arena.ofConfined();
@@ -118,21 +115,8 @@ final class Qmp implements AutoCloseable {
     }
 
     private void awaitReadable(long deadline) {
-        while (true) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new IllegalStateException("QEMU's monitor did not answer in time");
-            }
-            pollfd.set(JAVA_INT, 0, fd);
-            pollfd.set(JAVA_SHORT, 4, POLLIN);
-            pollfd.set(JAVA_SHORT, 6, (short) 0);
-            long r = Syscall.raw(Nr.POLL, pollfd.address(), 1, Math.max(1, left / 1_000_000), 0, 0, 0);
-            if (r > 0) {
-                return;
-            }
-            if (r < 0 && r != -Errno.EINTR) {
-                throw new IllegalStateException("poll of QEMU's monitor failed: errno " + -r);
-            }
+        if (!Fds.awaitReadable(pollfd, fd, deadline)) {
+            throw new IllegalStateException("QEMU's monitor did not answer in time");
         }
     }
 

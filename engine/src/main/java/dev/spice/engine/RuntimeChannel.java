@@ -1,13 +1,9 @@
 package dev.spice.engine;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spice.sys.Errno;
-import dev.spice.sys.ErrnoException;
 import dev.spice.sys.Fds;
 import dev.spice.sys.Nr;
 import dev.spice.sys.Syscall;
@@ -24,7 +20,6 @@ import java.lang.foreign.ValueLayout;
 public final class RuntimeChannel implements AutoCloseable {
     public static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_FRAME = 64 << 20;
-    private static final short POLLIN = 1;
 
     /** The instance closed its end: it exited or crashed. */
     public static final class ClosedException extends Exception {
@@ -118,21 +113,8 @@ public final class RuntimeChannel implements AutoCloseable {
     }
 
     private synchronized void awaitReadable(long deadline) throws TimeoutException {
-        while (true) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new TimeoutException();
-            }
-            pollfd.set(JAVA_INT, 0, readFd);
-            pollfd.set(JAVA_SHORT, 4, POLLIN);
-            pollfd.set(JAVA_SHORT, 6, (short) 0);
-            long r = Syscall.raw(Nr.POLL, pollfd.address(), 1, Math.max(1, left / 1_000_000), 0, 0, 0);
-            if (r > 0) {
-                return;
-            }
-            if (r < 0 && r != -Errno.EINTR) {
-                throw new ErrnoException("poll", (int) -r);
-            }
+        if (!Fds.awaitReadable(pollfd, readFd, deadline)) {
+            throw new TimeoutException();
         }
     }
 

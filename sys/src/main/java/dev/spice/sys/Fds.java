@@ -109,6 +109,30 @@ public final class Fds {
     }
 
     /**
+     * Waits until {@code fd} is readable (true) or the deadline ({@code System.nanoTime()} based)
+     * passes (false). {@code pollfd} is the caller's 8-byte {@code struct pollfd}, kept so that a
+     * wait on a hot path allocates nothing.
+     */
+    public static boolean awaitReadable(MemorySegment pollfd, int fd, long deadlineNanos) {
+        while (true) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            pollfd.set(JAVA_INT, 0, fd);
+            pollfd.set(JAVA_SHORT, 4, POLLIN);
+            pollfd.set(JAVA_SHORT, 6, (short) 0);
+            long r = Syscall.raw(Nr.POLL, pollfd.address(), 1, Math.max(1, left / 1_000_000), 0, 0, 0);
+            if (r > 0) {
+                return true;
+            }
+            if (r < 0 && r != -Errno.EINTR) {
+                throw new ErrnoException("poll", (int) -r);
+            }
+        }
+    }
+
+    /**
      * Reads one line: up to the first newline (dropped, with anything after it in the same
      * read), end of file, or the deadline ({@code System.nanoTime()} based). Returns null at end
      * of file with nothing read. Meant for one-line status pipes.
