@@ -47,11 +47,6 @@ public enum Language {
                 .toList());
     }
 
-    /** Spice's own name of this runtime. */
-    public String runtime() {
-        return runtime;
-    }
-
     public boolean validHandler(String name) {
         return name != null && handler.matcher(name).matches();
     }
