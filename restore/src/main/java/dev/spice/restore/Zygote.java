@@ -122,21 +122,29 @@ public final class Zygote implements AutoCloseable {
         Fds.close(commandFd);
         Fds.close(spawned.statusFd());
         try {
-            long deadline = System.nanoTime() + CLOSE_GRACE_NANOS;
-            while (Processes.poll(spawned.launcher()) == -1) {
-                if (System.nanoTime() > deadline) {
-                    Processes.kill(initPid, SIGKILL);
-                    Processes.waitFor(spawned.launcher());
-                    return;
-                }
-                Thread.sleep(2);
+            if (!launcherEndsWithin(CLOSE_GRACE_NANOS)) {
+                Processes.kill(initPid, SIGKILL);
+                Processes.waitFor(spawned.launcher());
             }
         } catch (ErrnoException e) {
             // already reaped
-        } catch (InterruptedException e) {
-            Processes.kill(initPid, SIGKILL);
-            Processes.waitFor(spawned.launcher());
-            Thread.currentThread().interrupt();
         }
+    }
+
+    /** Whether the launcher ends (and is reaped) within {@code nanos}; false also when interrupted. */
+    private boolean launcherEndsWithin(long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        while (Processes.poll(spawned.launcher()) == -1) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
     }
 }
