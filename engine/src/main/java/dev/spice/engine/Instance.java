@@ -6,6 +6,7 @@ import dev.spice.restore.LaunchedProcess;
 import dev.spice.sys.ErrnoException;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One running instance of a function: a runtime process in its own namespaces, its channel,
@@ -23,7 +24,8 @@ final class Instance {
     private final Set<Instance> registry;
     /** Set on restored instances until their first request carries fresh entropy. */
     private boolean reseed;
-    private volatile boolean dead;
+    /** Set once by the first {@link #kill}: the evictor, an invocation and the engine's close may race to it. */
+    private final AtomicBoolean dead = new AtomicBoolean();
     long idleSinceNanos;
 
     Instance(String id, Deployment deployment, InvocationPath origin, LaunchedProcess process,
@@ -71,15 +73,14 @@ final class Instance {
     }
 
     boolean alive() {
-        return !dead;
+        return !dead.get();
     }
 
     /** Kills the namespace (process, init and all), reaps the launcher, removes the cgroup. */
     void kill() {
-        if (dead) {
+        if (!dead.compareAndSet(false, true)) {
             return;
         }
-        dead = true;
         process.kill();
         try {
             process.waitFor();

@@ -20,6 +20,7 @@ import java.lang.foreign.ValueLayout;
 public final class RuntimeChannel implements AutoCloseable {
     public static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_FRAME = 64 << 20;
+    private static final int SHUT_RDWR = 2;
 
     /** The instance closed its end: it exited or crashed. */
     public static final class ClosedException extends Exception {
@@ -39,6 +40,14 @@ public final class RuntimeChannel implements AutoCloseable {
     private final int writeFd;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment pollfd = arena.allocate(8, 4);
+    /**
+     * Guards {@link #users}, {@link #closed} and {@link #released}: the descriptors are closed once, when
+     * the channel is closed and no send or receive is using them, so that a number the kernel hands out
+     * again is never read, written or closed by us (a second close would close another object's file).
+     */
+    private final Object lifecycle = new Object();
+    private int users;
+    private boolean closed, released;
 
     /** A channel over one socket. */
     RuntimeChannel(int fd) {
@@ -56,6 +65,15 @@ public final class RuntimeChannel implements AutoCloseable {
     }
 
     public void send(ObjectNode message) throws ClosedException {
+        enter();
+        try {
+            write(message);
+        } finally {
+            leave();
+        }
+    }
+
+    private void write(ObjectNode message) throws ClosedException {
         byte[] body;
         try {
             body = JSON.writeValueAsBytes(message);
@@ -81,6 +99,15 @@ public final class RuntimeChannel implements AutoCloseable {
 
     /** The next frame; {@code deadline} is a {@link System#nanoTime()} value. */
     public JsonNode receive(long deadline) throws ClosedException, TimeoutException {
+        enter();
+        try {
+            return read(deadline);
+        } finally {
+            leave();
+        }
+    }
+
+    private JsonNode read(long deadline) throws ClosedException, TimeoutException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment header = a.allocate(4);
             readFully(header, deadline);
@@ -118,12 +145,46 @@ public final class RuntimeChannel implements AutoCloseable {
         }
     }
 
+    private void enter() throws ClosedException {
+        synchronized (lifecycle) {
+            if (closed) {
+                throw new ClosedException();
+            }
+            users++;
+        }
+    }
+
+    private void leave() {
+        synchronized (lifecycle) {
+            users--;
+            releaseIfUnused();
+        }
+    }
+
+    /**
+     * Closes the channel; idempotent. A receive waiting on a socket is woken (shutdown), and the
+     * descriptors are closed when it has left.
+     */
     @Override
     public void close() {
-        Fds.close(readFd);
-        if (writeFd != readFd) {
-            Fds.close(writeFd);
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            Syscall.raw(Nr.SHUTDOWN, readFd, SHUT_RDWR, 0, 0, 0, 0);   // ENOTSOCK for a pipe: its writer's death wakes it
+            releaseIfUnused();
         }
-        arena.close();
+    }
+
+    private void releaseIfUnused() {
+        if (closed && users == 0 && !released) {
+            released = true;
+            Fds.close(readFd);
+            if (writeFd != readFd) {
+                Fds.close(writeFd);
+            }
+            arena.close();
+        }
     }
 }

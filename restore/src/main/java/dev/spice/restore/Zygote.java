@@ -62,7 +62,7 @@ public final class Zygote implements AutoCloseable {
         if (used) {
             throw new IllegalStateException("a zygote restores only once");
         }
-        used = true;
+        // Until the command is written the zygote is unused: on a failure before it, close() ends it.
         long started = System.nanoTime();
         Path path = ValidatedImages.validate(image);
         long sent = System.nanoTime();
@@ -70,7 +70,6 @@ public final class Zygote implements AutoCloseable {
             try {
                 sendPinned(pinned);
             } catch (ErrnoException e) {
-                Fds.close(spawned.statusFd());
                 throw new RestoreFailedException("the zygote is gone: " + e.getMessage());
             } finally {
                 pinned.release();               // the zygote has its own descriptors now
@@ -81,6 +80,7 @@ public final class Zygote implements AutoCloseable {
             lines.append("bind ").append(p).append('\n');
         }
         lines.append("restore ").append(prefetch.argument()).append(' ').append(path).append('\n');
+        used = true;
         try (OutputStream command = FdStreams.output(commandFd)) {
             command.write(lines.toString().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {

@@ -8,6 +8,7 @@ public final class Nr {
     public static final long POLL = 7;
     public static final long LSEEK = 8;
     public static final long MMAP = 9;
+    public static final long SHUTDOWN = 48;
     public static final long SOCKETPAIR = 53;
     public static final long SENDMSG = 46;
     public static final long MPROTECT = 10;
