@@ -58,7 +58,12 @@ public final class BenchMain implements Callable<Integer> {
     Path functionsDir;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new BenchMain()).execute(args));
+        CommandLine cli = new CommandLine(new BenchMain());
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            System.err.println("spice bench: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            return 1;
+        });
+        System.exit(cli.execute(args));
     }
 
     @Override
@@ -67,8 +72,8 @@ public final class BenchMain implements Callable<Integer> {
         int runCount = runs != null ? runs : quick ? 3 : 10;
         Path root = functionsDir != null ? functionsDir : Path.of(System.getProperty("spice.home", "."), "functions");
         List<BenchFunction> selected = select(root, functions != null ? functions : quick ? QUICK_FUNCTIONS : null);
-        Path dir = out != null ? out : Path.of("bench-results",
-                LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path dir = (out != null ? out : Path.of("bench-results",
+                LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))).toAbsolutePath();
         Files.createDirectories(dir);
         List<Integer> counts = (memoryInstances != null ? memoryInstances : quick ? List.of(1, 4) : List.of(1, 4, 16))
                 .stream().filter(n -> n > 0).toList();

@@ -36,7 +36,7 @@ final class InstanceSandbox {
 
     /** The sandbox of an engine whose state is under {@code stateRoot}; {@code shims}, the folder of every runtime shim, is bound too. */
     static InstanceSandbox create(Path stateRoot, Path shims) {
-        Path root = stateRoot.resolve("sandbox-root");
+        Path root = stateRoot.toAbsolutePath().resolve("sandbox-root");   // a relative state directory too
         try {
             Files.createDirectories(root);
         } catch (IOException e) {
