@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.stream.Stream;
 
 /**
  * The VM baseline (modes vm-cold, vm-ws and vm-hot): the function's runtime, the engine's own Python
@@ -61,6 +62,27 @@ final class VmModes {
         this.guest = guest;
         this.work = work;
         this.nice = nice;
+    }
+
+    /**
+     * The runtime's "ready" or "init_error"; a runtime that ends before either (the guest lacks it:
+     * Node.js and Java are not in the guest) makes the function unavailable, with the guest's last word.
+     */
+    private static JsonNode firstMessage(GuestVm vm, Path console) throws Unavailable, RuntimeChannel.TimeoutException {
+        try {
+            return vm.channel().receive(deadline(BOOT_TIMEOUT));
+        } catch (RuntimeChannel.ClosedException e) {
+            throw new Unavailable("the runtime ended before it was ready: " + lastUserLine(console));
+        }
+    }
+
+    /** The console's last line that the kernel did not print (those start with its "[ seconds]"). */
+    private static String lastUserLine(Path console) {
+        try (Stream<String> lines = Files.lines(console, StandardCharsets.UTF_8)) {
+            return lines.filter(l -> !l.startsWith("[") && !l.isBlank()).reduce((a, b) -> b).orElse("(no output)");
+        } catch (IOException | UncheckedIOException e) {
+            return "(no console: " + e.getMessage() + ")";
+        }
     }
 
     /** The function cannot run in the guest (it lacks a package): the bench skips its VM modes. */
@@ -103,7 +125,7 @@ final class VmModes {
         Path state = dir.resolve("device-state");
         Path console = dir.resolve("console.log");
         try (GuestVm vm = GuestVm.start(qemu.boot(console), Map.of(), dir, deadline(BOOT_TIMEOUT))) {
-            JsonNode hello = vm.channel().receive(deadline(BOOT_TIMEOUT));
+            JsonNode hello = firstMessage(vm, console);
             if ("init_error".equals(hello.path("type").asText())) {
                 throw new Unavailable(hello.path("error").path("errorType").asText() + ": "
                         + hello.path("error").path("errorMessage").asText());
