@@ -34,6 +34,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -65,6 +66,8 @@ public final class Engine implements AutoCloseable {
     private final ScheduledExecutorService evictor;
     private final ExecutorService async;
     private final int[] lifeline = Fds.pipe();
+    /** A second close must not close the lifeline's numbers again: by then they may be another engine's. */
+    private final AtomicBoolean closed = new AtomicBoolean();
     private final SecureRandom entropy = new SecureRandom();
 
     private Engine(EngineConfig config) {
@@ -806,9 +809,12 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Stops every instance. */
+    /** Stops every instance; idempotent. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         evictor.shutdownNow();
         async.shutdownNow();
         functions.values().forEach(f -> f.pool().close());
