@@ -27,6 +27,8 @@ final class Qmp implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final int fd;
+    /** Closed once: a second close(2) of the number would close whatever file holds it by then. */
+    private boolean closed;
     private final Arena arena = Arena.ofConfined();
     private final MemorySegment buffer = arena.allocate(4096);
     private final MemorySegment pollfd = arena.allocate(8, 4);
@@ -136,6 +138,10 @@ final class Qmp implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         Fds.close(fd);
         arena.close();
     }

@@ -26,6 +26,8 @@ public final class PagemapScan implements AutoCloseable {
     }
 
     private final int fd;
+    /** Closed once: a second close(2) of the number would close whatever file holds it by then. */
+    private boolean closed;
     private final Arena arena = Arena.ofConfined();
     private final MemorySegment arg = arena.allocate(ARG_SIZE, 8);
     private final MemorySegment vec = arena.allocate((long) REGION_SIZE * VEC_LEN, 8);
@@ -91,6 +93,10 @@ public final class PagemapScan implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         Fds.close(fd);
         arena.close();
     }

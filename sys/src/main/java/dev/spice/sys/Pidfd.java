@@ -8,6 +8,8 @@ package dev.spice.sys;
  */
 public final class Pidfd implements AutoCloseable {
     private final int fd;
+    /** Closed once: a second close(2) of the number would close whatever file holds it by then. */
+    private boolean closed;
 
     private Pidfd(int fd) {
         this.fd = fd;
@@ -24,6 +26,10 @@ public final class Pidfd implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         Fds.close(fd);
     }
 }
