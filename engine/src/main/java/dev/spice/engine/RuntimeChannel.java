@@ -41,13 +41,13 @@ public final class RuntimeChannel implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment pollfd = arena.allocate(8, 4);
     /**
-     * Guards {@link #users}, {@link #closed} and {@link #released}: the descriptors are closed once, when
-     * the channel is closed and no send or receive is using them, so that a number the kernel hands out
-     * again is never read, written or closed by us (a second close would close another object's file).
+     * Guards {@link #users} and {@link #closed}: the descriptors are closed once, when the channel is
+     * closed and no send or receive is using them (no send or receive starts after close), so that a
+     * number the kernel hands out again is never read, written or closed by us.
      */
     private final Object lifecycle = new Object();
     private int users;
-    private boolean closed, released;
+    private boolean closed;
 
     /** A channel over one socket. */
     RuntimeChannel(int fd) {
@@ -156,8 +156,9 @@ public final class RuntimeChannel implements AutoCloseable {
 
     private void leave() {
         synchronized (lifecycle) {
-            users--;
-            releaseIfUnused();
+            if (--users == 0 && closed) {
+                release();
+            }
         }
     }
 
@@ -173,18 +174,18 @@ public final class RuntimeChannel implements AutoCloseable {
             }
             closed = true;
             Syscall.raw(Nr.SHUTDOWN, readFd, SHUT_RDWR, 0, 0, 0, 0);   // ENOTSOCK for a pipe: its writer's death wakes it
-            releaseIfUnused();
+            if (users == 0) {
+                release();
+            }
         }
     }
 
-    private void releaseIfUnused() {
-        if (closed && users == 0 && !released) {
-            released = true;
-            Fds.close(readFd);
-            if (writeFd != readFd) {
-                Fds.close(writeFd);
-            }
-            arena.close();
+    /** Runs once: when the channel is closed and the last user has left, whichever comes last. */
+    private void release() {
+        Fds.close(readFd);
+        if (writeFd != readFd) {
+            Fds.close(writeFd);
         }
+        arena.close();
     }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.spice.sys.Fds;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -183,28 +182,6 @@ class EngineTest {
         InvocationResult r = e.invoke("hello", bytes("{\"name\":\"warm\"}"), InvokeOptions.DEFAULT);
         assertThat(r.path()).isEqualTo(InvocationPath.RESTORED);
         assertThat(json(r).get("message").asText()).isEqualTo("Hello, warm!");
-    }
-
-    @Test
-    void aSecondCloseClosesNoDescriptorOpenedSince() {
-        Engine e = engine();
-        e.close();
-        List<int[]> since = new ArrayList<>();
-        try {
-            for (int k = 0; k < 64; k++) {
-                since.add(Fds.pipe());              // the lowest free numbers: the engine's lifeline among them
-            }
-            e.close();
-            assertThat(since).allSatisfy(p -> {
-                assertThat(Path.of("/proc/self/fd/" + p[0])).exists();
-                assertThat(Path.of("/proc/self/fd/" + p[1])).exists();
-            });
-        } finally {
-            since.forEach(p -> {
-                Fds.close(p[0]);
-                Fds.close(p[1]);
-            });
-        }
     }
 
     @Test

@@ -3,6 +3,8 @@ package dev.spice.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.spice.engine.Engine;
+import dev.spice.engine.EngineConfig;
 import dev.spice.engine.RuntimeChannel;
 import dev.spice.restore.LaunchOptions;
 import dev.spice.restore.Launcher;
@@ -22,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Descriptors are closed exactly once, by their owner, and never while in use: a descriptor
  * number closed twice closes whatever the kernel handed that number to in between (once seen: an
- * engine's lifeline pipe, then a zygote's own command socket, which kept the zygote waiting).
+ * engine closed twice closed the lifeline pipe of the next engine, whose number then went to a
+ * zygote's own command socket, which kept the zygote waiting).
  */
 class DescriptorLifecycleTest {
     @TempDir
@@ -36,13 +39,37 @@ class DescriptorLifecycleTest {
         int[] reused = pipeReusing(pair[0]);
         try {
             channel.close();
-            assertThat(Path.of("/proc/self/fd/" + reused[0])).exists();
-            assertThat(Path.of("/proc/self/fd/" + reused[1])).exists();
+            assertOpen(reused);
         } finally {
-            Fds.close(reused[0]);
-            Fds.close(reused[1]);
+            closeBoth(reused);
             Fds.close(pair[1]);
         }
+    }
+
+    @Test
+    void anEngineClosedTwiceClosesNoDescriptorOpenedSince() {
+        Engine e = Engine.open(EngineConfig.defaults(dir.resolve("state")));
+        e.close();
+        List<int[]> since = new ArrayList<>();
+        try {
+            for (int k = 0; k < 64; k++) {
+                since.add(Fds.pipe());              // the lowest free numbers: the engine's lifeline among them
+            }
+            e.close();
+            since.forEach(DescriptorLifecycleTest::assertOpen);
+        } finally {
+            since.forEach(DescriptorLifecycleTest::closeBoth);
+        }
+    }
+
+    private static void assertOpen(int[] pipe) {
+        assertThat(Path.of("/proc/self/fd/" + pipe[0])).exists();
+        assertThat(Path.of("/proc/self/fd/" + pipe[1])).exists();
+    }
+
+    private static void closeBoth(int[] pipe) {
+        Fds.close(pipe[0]);
+        Fds.close(pipe[1]);
     }
 
     /** A pipe one of whose ends got {@code number} (the kernel hands out the lowest free numbers first). */
@@ -58,10 +85,7 @@ class DescriptorLifecycleTest {
             }
             throw new AssertionError("descriptor " + number + " was not handed out again");
         } finally {
-            for (int[] p : others) {
-                Fds.close(p[0]);
-                Fds.close(p[1]);
-            }
+            others.forEach(DescriptorLifecycleTest::closeBoth);
         }
     }
 
