@@ -83,6 +83,8 @@ public final class BenchMain implements Callable<Integer> {
         CpuSteal start = CpuSteal.now();
         double diskRate = SystemProbes.sequentialReadBytesPerSecond(dir, quick ? 64L << 20 : 256L << 20);
         System.err.printf(Locale.ROOT, "spice bench: this disk reads %.0f MB/s sequentially%n", diskRate / 1e6);
+        PageTableCosts costs = PageTableCosts.measure();
+        System.err.println("spice bench: this machine takes " + costs.describe());
         List<FunctionResult> results = new ArrayList<>();
         List<MemoryResult> memory = new ArrayList<>();
         Consumer<Measurement> progress = printer(selected.size() * selectedModes.size() * runCount);
@@ -115,7 +117,7 @@ public final class BenchMain implements Callable<Integer> {
                 ablation.addAll(steps.measure(f, stepRuns, stepProgress));
             }
         }
-        String machine = Machine.describe(CpuSteal.now().percentSince(start));
+        String machine = Machine.describe(CpuSteal.now().percentSince(start), costs);
         Report report = new Report(machine, selectedModes, runCount, results, diskRate, memory, ablation);
         report.write(dir);
         System.out.print(report.markdown());
@@ -153,7 +155,7 @@ public final class BenchMain implements Callable<Integer> {
     static final class Machine {
         private Machine() {}
 
-        static String describe(double stealPercent) {
+        static String describe(double stealPercent, PageTableCosts costs) {
             try {
                 String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
                         .filter(l -> l.startsWith("model name")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).strip())
@@ -162,8 +164,8 @@ public final class BenchMain implements Callable<Integer> {
                         .filter(l -> l.startsWith("MemTotal")).findFirst()
                         .map(l -> Long.parseLong(l.replaceAll("\\D+", ""))).orElse(0L);
                 return String.format(Locale.ROOT, "%d vCPU %s, %.0f GiB RAM, Linux %s; the host took %.1f%% of the CPU "
-                        + "time during the run (steal)", SystemProbes.cpus(), cpu, memKb / 1048576.0,
-                        System.getProperty("os.version"), stealPercent);
+                        + "time during the run (steal); %s", SystemProbes.cpus(), cpu, memKb / 1048576.0,
+                        System.getProperty("os.version"), stealPercent, costs.describe());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -26,7 +26,7 @@ class BenchHarnessTest {
 
         JsonNode results = new ObjectMapper().readTree(out.resolve("results.json").toFile());
         assertThat(results.get("runs").asInt()).isEqualTo(3);
-        assertThat(results.get("machine").asText()).contains("vCPU", "GiB RAM", "Linux", "(steal)");
+        assertThat(results.get("machine").asText()).contains("vCPU", "GiB RAM", "Linux", "(steal)", "a page fault");
         assertThat(results.get("modes")).extracting(JsonNode::asText).containsExactlyElementsOf(MODES);
         assertThat(results.get("functions")).hasSize(1);
         JsonNode hello = results.get("functions").get(0);
