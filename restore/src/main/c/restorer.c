@@ -64,7 +64,7 @@ uint64_t ws_count;
 const struct img_seccomp_filter *seccomp;
 uint64_t seccomp_len;
 int prefetch_mode = PREFETCH_FULL;
-int working_set_cached;              /* a hot restore: see check_working_set_cached() */
+int working_set_cached;              /* WS_*: how hot the restore is, see check_working_set_cached() */
 int file_fds[MAX_FILES];
 uint64_t t_launch, t_init, t_start, t_cleared, t_mapped, t_state;
 

@@ -50,7 +50,8 @@ extern const struct img_seccomp_filter *seccomp;  /* the filters, oldest first, 
 extern uint64_t seccomp_len;              /* bytes of the SECCOMP section */
 enum { PREFETCH_NONE, PREFETCH_READ, PREFETCH_FULL, PREFETCH_RECORD };
 extern int prefetch_mode;
-extern int working_set_cached;            /* a hot restore: see check_working_set_cached() */
+enum { WS_COLD, WS_MOSTLY_CACHED, WS_CACHED };
+extern int working_set_cached;            /* WS_*: how hot the restore is, see check_working_set_cached() */
 extern int file_fds[MAX_FILES];
 extern uint64_t t_launch, t_init, t_start, t_cleared, t_mapped, t_state;
 extern uint64_t gadget_page, staged_page; /* memory.c stages them, sigframe.c jumps through them */

@@ -9,6 +9,10 @@ import dev.spice.image.Records.WsRange;
 import dev.spice.image.VmaKind;
 import dev.spice.restore.Prefetch;
 import dev.spice.sys.Fds;
+import dev.spice.sys.Nr;
+import dev.spice.sys.Syscall;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.util.Random;
 import java.nio.charset.StandardCharsets;
@@ -50,6 +54,53 @@ class PrefetchTest {
         assertThat(minorFaults.get(Prefetch.READ)).as(faults).isLessThan(minorFaults.get(Prefetch.NONE));
         // Hot, the written pages are still copied ahead; the read ones fault in 16 at a time.
         assertThat(hotFull * 2).as(faults).isLessThan(minorFaults.get(Prefetch.NONE));
+    }
+
+    /**
+     * A restore whose image lacks only a page of the working set (as when the machine reclaims
+     * idle page cache proactively) is still a hot one: no mapping is set to random reads
+     * (MADV_RANDOM shows as "rr" in smaps), which only a cold restore does, and it answers.
+     */
+    @Test
+    void aPageMissingFromTheCacheLeavesTheRestoreHot() throws Exception {
+        try (Engine deployer = Engine.open(EngineConfig.defaults(state))) {
+            assertThat(deployer.deploy(EngineTest.HELLO).snapshot()).isNotNull();
+        }
+        Path image = state.resolve("functions/hello/current/snapshot.img");
+        long firstStored = ImageReader.read(image).contents().workingSet().dataOffset();
+        Fds.dropCachedPages(image);
+        assertThat(randomReadMappingsAfterARestore("cold")).as("cold: read-around off").isPositive();
+        Fds.dropCachedPages(image);
+        cachePageByPage(image);                                   // hot again...
+        Fds.dropCachedPages(image, firstStored, 4096);            // ...but for one page of the working set
+        assertThat(randomReadMappingsAfterARestore("one page missing")).isZero();
+    }
+
+    /** Reads the file into the page cache one page at a time (no read-around), so each page can be dropped alone. */
+    private static void cachePageByPage(Path file) throws Exception {
+        int fd = Fds.openReadOnly(file.toString());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment page = arena.allocate(4096);
+            Syscall.call("fadvise64", Nr.FADVISE64, fd, 0, 0, 1);   // POSIX_FADV_RANDOM
+            for (long at = 0; at < Files.size(file); at += 4096) {
+                Syscall.call("pread64", Nr.PREAD64, fd, page.address(), 4096, at);
+            }
+        } finally {
+            Fds.close(fd);
+        }
+    }
+
+    /** Restores hello and invokes it; how many of the instance's mappings have MADV_RANDOM set. */
+    private long randomReadMappingsAfterARestore(String name) throws Exception {
+        try (Engine e = Engine.open(EngineConfig.defaults(state))) {
+            InvocationResult r = e.invoke("hello", ("{\"name\":\"" + name + "\"}").getBytes(StandardCharsets.UTF_8),
+                    new InvokeOptions(true));
+            assertThat(r.errorType()).as(r.log()).isNull();
+            assertThat(EngineTest.json(r).get("message").asText()).isEqualTo("Hello, " + name + "!");
+            try (var lines = Files.lines(Path.of("/proc", Integer.toString(r.instancePid()), "smaps"))) {
+                return lines.filter(l -> l.startsWith("VmFlags:") && l.contains(" rr")).count();
+            }
+        }
     }
 
     /**

@@ -41,11 +41,16 @@ public final class Fds {
 
     /** Drops the file's pages from the page cache (those no process has mapped): POSIX_FADV_DONTNEED. */
     public static void dropCachedPages(Path file) {
+        dropCachedPages(file, 0, 0);
+    }
+
+    /** Drops {@code length} bytes of the file's cached pages from {@code offset} (0: to the end), as above. */
+    public static void dropCachedPages(Path file, long offset, long length) {
         try (Arena arena = Arena.ofConfined()) {
             int fd = (int) Syscall.call("open " + file, Nr.OPENAT, AT_FDCWD, arena.allocateFrom(file.toString()).address(),
                     O_CLOEXEC);
             try {
-                Syscall.call("fadvise64", Nr.FADVISE64, fd, 0, 0, POSIX_FADV_DONTNEED);
+                Syscall.call("fadvise64", Nr.FADVISE64, fd, offset, length, POSIX_FADV_DONTNEED);
             } finally {
                 close(fd);
             }
