@@ -9,6 +9,7 @@ import dev.spice.sys.Errno;
 import dev.spice.sys.Fds;
 import dev.spice.sys.Nr;
 import dev.spice.sys.Syscall;
+import dev.spice.sys.UseCount;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -27,8 +28,7 @@ final class Qmp implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final int fd;
-    /** Closed once: a second close(2) of the number would close whatever file holds it by then. */
-    private boolean closed;
+    private final UseCount once = new UseCount(this::release);
     private final Arena arena = Arena.ofConfined();
     private final MemorySegment buffer = arena.allocate(4096);
     private final MemorySegment pollfd = arena.allocate(8, 4);
@@ -136,12 +136,13 @@ final class Qmp implements AutoCloseable {
         }
     }
 
+    /** Idempotent: a second close(2) of the number would close whatever file holds it by then. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+        once.close();
+    }
+
+    private void release() {
         Fds.close(fd);
         arena.close();
     }

@@ -7,6 +7,7 @@ import dev.spice.sys.Errno;
 import dev.spice.sys.Fds;
 import dev.spice.sys.Nr;
 import dev.spice.sys.Syscall;
+import dev.spice.sys.UseCount;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -40,14 +41,8 @@ public final class RuntimeChannel implements AutoCloseable {
     private final int writeFd;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment pollfd = arena.allocate(8, 4);
-    /**
-     * Guards {@link #users} and {@link #closed}: the descriptors are closed once, when the channel is
-     * closed and no send or receive is using them (no send or receive starts after close), so that a
-     * number the kernel hands out again is never read, written or closed by us.
-     */
-    private final Object lifecycle = new Object();
-    private int users;
-    private boolean closed;
+    /** No send or receive starts after close; the descriptors are closed after the last has left. */
+    private final UseCount uses = new UseCount(this::release);
 
     /** A channel over one socket. */
     RuntimeChannel(int fd) {
@@ -146,20 +141,13 @@ public final class RuntimeChannel implements AutoCloseable {
     }
 
     private void enter() throws ClosedException {
-        synchronized (lifecycle) {
-            if (closed) {
-                throw new ClosedException();
-            }
-            users++;
+        if (!uses.enter()) {
+            throw new ClosedException();
         }
     }
 
     private void leave() {
-        synchronized (lifecycle) {
-            if (--users == 0 && closed) {
-                release();
-            }
-        }
+        uses.leave();
     }
 
     /**
@@ -168,19 +156,11 @@ public final class RuntimeChannel implements AutoCloseable {
      */
     @Override
     public void close() {
-        synchronized (lifecycle) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            Syscall.raw(Nr.SHUTDOWN, readFd, SHUT_RDWR, 0, 0, 0, 0);   // ENOTSOCK for a pipe: its writer's death wakes it
-            if (users == 0) {
-                release();
-            }
-        }
+        // ENOTSOCK for a pipe: its writer's death wakes it
+        uses.close(() -> Syscall.raw(Nr.SHUTDOWN, readFd, SHUT_RDWR, 0, 0, 0, 0));
     }
 
-    /** Runs once: when the channel is closed and the last user has left, whichever comes last. */
+    /** Once: when the channel is closed and the last user has left, whichever comes last. */
     private void release() {
         Fds.close(readFd);
         if (writeFd != readFd) {

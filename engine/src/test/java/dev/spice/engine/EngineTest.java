@@ -20,8 +20,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The engine with real functions: deploy (boot, warm-up, snapshot) and every invocation path. */
@@ -31,17 +31,11 @@ class EngineTest {
     @TempDir
     Path state;
 
-    private final List<Engine> engines = new ArrayList<>();
+    @RegisterExtension
+    final OpenEngines engines = new OpenEngines();
 
     private Engine engine() {
-        Engine e = Engine.open(EngineConfig.defaults(state));
-        engines.add(e);
-        return e;
-    }
-
-    @AfterEach
-    void closeEngines() {
-        engines.forEach(Engine::close);
+        return engines.open(EngineConfig.defaults(state));
     }
 
     static Path function(String name) {
@@ -173,10 +167,10 @@ class EngineTest {
 
     @Test
     void warmUpRestoresEachSnapshotAndLeavesNoInstanceBehind() throws IOException {
-        engine().deploy(HELLO);
-        engines.getFirst().close();
-        Engine e = Engine.open(EngineConfig.defaults(state).withZygotes(2));
-        engines.add(e);
+        Engine deployer = engine();
+        deployer.deploy(HELLO);
+        deployer.close();
+        Engine e = engines.open(EngineConfig.defaults(state).withZygotes(2));
         assertThat(e.warmUp(3, Duration.ofSeconds(30))).isEqualTo(3);
         assertThat(e.liveInstances()).as("warm-up instances are ended").isZero();
         InvocationResult r = e.invoke("hello", bytes("{\"name\":\"warm\"}"), InvokeOptions.DEFAULT);
@@ -292,7 +286,6 @@ class EngineTest {
         assertThat(instanceCgroupDirs()).as("its cgroups in every hierarchy, once it ended")
                 .noneMatch(d -> d.getFileName().toString().equals(throttled.getFirst()));
         e.close();
-        engines.remove(e);
         assertThat(instanceCgroupDirs()).as("cgroups of this engine's instances and zygotes after it closed")
                 .noneMatch(d -> d.getFileName().toString().endsWith("-" + ProcessHandle.current().pid()));
     }

@@ -18,8 +18,8 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Node.js functions in the engine: every handler form, Lambda's context and errors, logs, reseeding. */
@@ -27,17 +27,11 @@ class NodeFunctionTest {
     @TempDir
     Path state;
 
-    private final List<Engine> engines = new ArrayList<>();
+    @RegisterExtension
+    final OpenEngines engines = new OpenEngines();
 
     private Engine engine() {
-        Engine e = Engine.open(EngineConfig.defaults(state));
-        engines.add(e);
-        return e;
-    }
-
-    @AfterEach
-    void closeEngines() {
-        engines.forEach(Engine::close);
+        return engines.open(EngineConfig.defaults(state));
     }
 
     @Test

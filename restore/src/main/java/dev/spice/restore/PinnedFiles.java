@@ -7,8 +7,9 @@ import dev.spice.image.Records.FileRecord;
 import dev.spice.image.Records.VmaRecord;
 import dev.spice.image.VmaKind;
 import dev.spice.sys.ErrnoException;
-import dev.spice.sys.FileStat;
 import dev.spice.sys.Fds;
+import dev.spice.sys.FileStat;
+import dev.spice.sys.UseCount;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,8 +38,7 @@ public final class PinnedFiles implements AutoCloseable {
     private final int imageFd;
     private final int[] indexes;
     private final int[] fds;
-    private int users;
-    private boolean closed, released;
+    private final UseCount uses = new UseCount(this::closeDescriptors);
 
     private PinnedFiles(int imageFd, int[] indexes, int[] fds) {
         this.imageFd = imageFd;
@@ -105,32 +105,24 @@ public final class PinnedFiles implements AutoCloseable {
     }
 
     /** Keeps the descriptors open until {@link #release}; false if they are closed already. */
-    synchronized boolean acquire() {
-        if (closed) {
-            return false;
-        }
-        users++;
-        return true;
+    boolean acquire() {
+        return uses.enter();
     }
 
-    synchronized void release() {
-        users--;
-        closeIfUnused();
+    void release() {
+        uses.leave();
     }
 
+    /** Closes the descriptors now, or when the last restore that acquired them releases them. */
     @Override
-    public synchronized void close() {
-        closed = true;
-        closeIfUnused();
+    public void close() {
+        uses.close(() -> { });
     }
 
-    private void closeIfUnused() {
-        if (closed && users == 0 && !released) {
-            released = true;
-            for (int fd : fds) {
-                Fds.close(fd);
-            }
-            Fds.close(imageFd);
+    private void closeDescriptors() {
+        for (int fd : fds) {
+            Fds.close(fd);
         }
+        Fds.close(imageFd);
     }
 }

@@ -26,8 +26,7 @@ public final class PagemapScan implements AutoCloseable {
     }
 
     private final int fd;
-    /** Closed once: a second close(2) of the number would close whatever file holds it by then. */
-    private boolean closed;
+    private final UseCount once = new UseCount(this::release);
     private final Arena arena = Arena.ofConfined();
     private final MemorySegment arg = arena.allocate(ARG_SIZE, 8);
     private final MemorySegment vec = arena.allocate((long) REGION_SIZE * VEC_LEN, 8);
@@ -91,12 +90,13 @@ public final class PagemapScan implements AutoCloseable {
         regions.add(r);
     }
 
+    /** Idempotent: a second close(2) of the number would close whatever file holds it by then. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+        once.close();
+    }
+
+    private void release() {
         Fds.close(fd);
         arena.close();
     }

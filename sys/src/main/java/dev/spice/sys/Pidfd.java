@@ -8,8 +8,7 @@ package dev.spice.sys;
  */
 public final class Pidfd implements AutoCloseable {
     private final int fd;
-    /** Closed once: a second close(2) of the number would close whatever file holds it by then. */
-    private boolean closed;
+    private final UseCount once = new UseCount(this::release);
 
     private Pidfd(int fd) {
         this.fd = fd;
@@ -24,12 +23,13 @@ public final class Pidfd implements AutoCloseable {
         return (int) Syscall.call("pidfd_getfd(" + targetFd + ")", Nr.PIDFD_GETFD, fd, targetFd, 0);
     }
 
+    /** Idempotent: a second close(2) of the number would close whatever file holds it by then. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+        once.close();
+    }
+
+    private void release() {
         Fds.close(fd);
     }
 }
