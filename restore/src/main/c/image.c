@@ -116,6 +116,12 @@ static void load_metadata(const char *path)
         case IMG_SEC_GROUPS: groups = payload; group_count = s->length / 4; break;
         case IMG_SEC_WORKSET: ws = payload; ws_count = n; break;
         case IMG_SEC_WS_DATA: ws_data = s->length >= sizeof *ws_data ? payload : 0; break;
+        case IMG_SEC_THREAD_NAMES:
+            if (s->entry_size != sizeof *thread_names)
+                die("image", "has an invalid thread name", 0);
+            thread_names = payload;
+            thread_name_count = s->length / sizeof *thread_names;
+            break;
         case IMG_SEC_SECCOMP:                  /* an unknown optional section in version 1 */
             if (h.version >= 2) {
                 seccomp = payload;
@@ -148,6 +154,14 @@ static void load_metadata(const char *path)
     }
     if (threads[0]->tid != proc->pid)
         die("image", "has no thread whose TID is the PID", 0);
+    for (uint64_t i = 0; i < thread_name_count; i++) {
+        const struct img_thread_name *t = &thread_names[i];
+        int terminated = 0;
+        for (int k = 0; k < 16; k++)
+            terminated |= t->name[k] == 0;
+        if (!terminated || t->reserved)
+            die("image", "has an invalid thread name", 0);
+    }
     thread_count = nthreads;
     if (file_count > MAX_FILES)
         die("image", "references too many files", 0);

@@ -62,6 +62,7 @@ enum {
     IMG_SEC_FD_MESSAGES = 17,   /* version 3, optional: struct img_fd_message[] */
     IMG_SEC_FD_DATA    = 18,    /* version 3, optional: the bytes the messages point into */
     IMG_SEC_INOTIFY_WATCHES = 19, /* version 3, optional: struct img_inotify_watch[] */
+    IMG_SEC_THREAD_NAMES = 20,  /* optional: struct img_thread_name[], one per named thread */
 };
 
 #define IMG_NONE 0xffffffffu    /* "no file" / "no string" */
@@ -101,6 +102,13 @@ struct img_thread {
     uint64_t robust_list, robust_list_len;
     uint64_t clear_child_tid;
     int64_t  restarted_syscall; /* syscall re-issued on resume, or -1 */
+};
+
+/* A thread's name (comm): at most 15 bytes, NUL-terminated within the 16. */
+struct img_thread_name {
+    int32_t  tid;
+    uint32_t reserved;
+    char     name[16];
 };
 
 /* Indices into img_thread.regs, the order of struct user_regs_struct. */
@@ -238,6 +246,7 @@ _Static_assert(sizeof(struct img_file) == 48, "img_file layout");
 _Static_assert(sizeof(struct img_fd) == 24, "img_fd layout");
 _Static_assert(sizeof(struct img_sigaction) == 32, "img_sigaction layout");
 _Static_assert(sizeof(struct img_ws_range) == 24, "img_ws_range layout");
+_Static_assert(sizeof(struct img_thread_name) == 24, "img_thread_name layout");
 _Static_assert(sizeof(struct img_ws_data) == 16, "img_ws_data layout");
 _Static_assert(sizeof(struct img_seccomp_filter) == 8, "img_seccomp_filter layout");
 _Static_assert(sizeof(struct img_fd_object) == 48, "img_fd_object layout");

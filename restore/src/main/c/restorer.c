@@ -60,6 +60,8 @@ const uint32_t *groups;
 uint64_t vma_count, run_count, file_count, fd_count, strings_len, auxv_len, group_count;
 const struct img_ws_range *ws;     /* the working set, if the image has one */
 const struct img_ws_data *ws_data;
+const struct img_thread_name *thread_names;
+uint64_t thread_name_count;
 uint64_t ws_count;
 const struct img_seccomp_filter *seccomp;
 uint64_t seccomp_len;

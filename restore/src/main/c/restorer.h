@@ -45,6 +45,8 @@ extern const uint32_t *groups;
 extern uint64_t vma_count, run_count, file_count, fd_count, strings_len, auxv_len, group_count;
 extern const struct img_ws_range *ws;     /* the working set, if the image has one */
 extern const struct img_ws_data *ws_data;
+extern const struct img_thread_name *thread_names;  /* optional: names of threads, by TID */
+extern uint64_t thread_name_count;
 extern uint64_t ws_count;
 extern const struct img_seccomp_filter *seccomp;  /* the filters, oldest first, if any */
 extern uint64_t seccomp_len;              /* bytes of the SECCOMP section */

@@ -66,6 +66,9 @@ void restore_rlimits(void)
 /* Per-thread kernel state that rt_sigreturn does not carry. */
 void restore_thread_state(const struct img_thread *t)
 {
+    for (uint64_t i = 0; i < thread_name_count; i++)   /* a thread can only name itself (or via /proc) */
+        if (thread_names[i].tid == t->tid)
+            sys2(__NR_prctl, PR_SET_NAME, thread_names[i].name);
     if (t->robust_list)
         check(sys2(__NR_set_robust_list, t->robust_list, t->robust_list_len), "set_robust_list", 0);
     if (t->clear_child_tid)

@@ -1,7 +1,7 @@
 /*
  * A multi-threaded test program for snapshot and restore: every thread parks in a different state,
  * the test snapshots the process, restores it, and writes "go" to its stdin; then every thread
- * checks that it is still itself (TID, thread-local value, signal mask) and reports.
+ * checks that it is still itself (TID, name, thread-local value, signal mask) and reports.
  *
  * Usage: threads            11 threads: main (pthread_join of the reader), reader (read on fd 0),
  *                           cond (pthread_cond_wait), sleep (nanosleep), busy (counting), poll,
@@ -66,6 +66,7 @@ struct thread {
     long extra;             /* sleep, timerfd: ms until woken */
     int fd[2];              /* pipe: its read and write ends; eventfd, timerfd: the object and its epoll */
     const char *bad;        /* what its own kind-specific check found wrong, if anything */
+    char name[16];          /* its name (comm), "tIDX-KIND", set when it starts */
     char report[160];
 };
 
@@ -106,6 +107,8 @@ static void become(struct thread *t)
         sigaddset(&s, SIGUSR1);
     pthread_sigmask(SIG_SETMASK, &s, NULL);
     t->tid = gettid();
+    snprintf(t->name, sizeof t->name, "t%d-%s", t->idx, names[t->kind]);
+    prctl(PR_SET_NAME, t->name);
     tls_value = 0x5100000 + t->idx * 0x1111;
     t->tls = tls_value;
     t->mask = current_mask();
@@ -125,8 +128,10 @@ static void report(struct thread *t)
     pid_t tid = gettid();
     uint64_t mask = current_mask();
     int filtered = !deny_getppid || (syscall(SYS_getppid) == -1 && errno == 77);
+    char name[16] = {0};
+    prctl(PR_GET_NAME, name);
     const char *verdict = tid != t->tid ? "BAD tid" : tls_value != t->tls ? "BAD tls" : mask != t->mask ? "BAD mask"
-                          : !filtered ? "BAD filter" : t->bad ? t->bad : "ok";
+                          : strcmp(name, t->name) ? "BAD name" : !filtered ? "BAD filter" : t->bad ? t->bad : "ok";
     long value = t->kind == SLEEP || t->kind == TIMERFD ? t->extra : (long)atomic_load(&t->count);
     snprintf(t->report, sizeof t->report, "done %d %s %d %ld %llx %ld %s", t->idx, names[t->kind], tid, tls_value,
              (unsigned long long)mask, value, verdict);

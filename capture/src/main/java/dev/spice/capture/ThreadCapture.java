@@ -50,9 +50,10 @@ final class ThreadCapture {
         SyscallRestart.Resume resume = SyscallRestart.resume(RseqAbort.apply(pid, s.registers(tid), rseq));
         long[] robust = robustList(tid);
         long[] nstid = status.numbers("NSpid");
+        String name = ProcFiles.read(pid, "task/" + tid + "/comm").strip();   // the kernel ends it with a newline
         return new ThreadRecord((int) nstid[nstid.length - 1], resume.regs().toArray(), t.sigmask(), in.altSp(),
                 in.altSize(), in.altFlags(), rseq.address(), rseq.size(), rseq.signature(), rseq.flags(), robust[0],
-                robust[1], in.clearChildTid(), resume.restartedSyscall(), t.xstate());
+                robust[1], in.clearChildTid(), resume.restartedSyscall(), t.xstate(), name);
     }
 
     private static long[] robustList(int tid) {

@@ -56,7 +56,8 @@ final class InspectCommand implements Callable<Integer> {
             for (int i = 0; i < REG_ORDER.length; i++) {
                 regs.append(String.format(" %s=0x%x", REG_NAMES[i], t.regs()[REG_ORDER[i]]));
             }
-            out.printf("thread    tid %d%s, %d bytes of FPU/vector state, sigmask 0x%x%s%s%n", t.tid(), regs,
+            out.printf("thread    tid %d%s%s, %d bytes of FPU/vector state, sigmask 0x%x%s%s%n", t.tid(),
+                    t.name().isEmpty() ? "" : " \"" + t.name() + "\"", regs,
                     t.xstate().length, t.sigmask(), t.rseqLen() != 0 ? ", rseq" : "",
                     t.restartedSyscall() >= 0 ? ", resumes by reissuing syscall " + t.restartedSyscall() : "");
         }

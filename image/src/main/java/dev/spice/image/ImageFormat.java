@@ -24,14 +24,16 @@ public final class ImageFormat {
             SEC_FDS = 6, SEC_STRINGS = 7, SEC_AUXV = 8, SEC_SIGACTIONS = 9, SEC_RLIMITS = 10,
             SEC_GROUPS = 11, SEC_WORKSET = 12, SEC_WS_DATA = 13, SEC_SECCOMP = 14,
             SEC_FD_OBJECTS = 15, SEC_EPOLL_TARGETS = 16, SEC_FD_MESSAGES = 17, SEC_FD_DATA = 18,
-            SEC_INOTIFY_WATCHES = 19;
+            SEC_INOTIFY_WATCHES = 19, SEC_THREAD_NAMES = 20;
     /** The first version with descriptors of kernel objects (fd kinds 3-9, sections 15-19). */
     public static final int KERNEL_OBJECTS_VERSION = 3;
 
     public static final int PROCESS_SIZE = 304, THREAD_SIZE = 304, VMA_SIZE = 56, RUN_SIZE = 24,
             FILE_SIZE = 48, FD_SIZE = 24, SIGACTION_SIZE = 32, RLIMIT_SIZE = 16, WS_RANGE_SIZE = 24,
             WS_DATA_SIZE = 16, FD_OBJECT_SIZE = 48, EPOLL_TARGET_SIZE = 16, FD_MESSAGE_SIZE = 24,
-            INOTIFY_WATCH_SIZE = 16;
+            INOTIFY_WATCH_SIZE = 16, THREAD_NAME_SIZE = 24;
+    /** The longest thread name (comm) in bytes: the kernel's TASK_COMM_LEN less its NUL. */
+    public static final int THREAD_NAME_MAX = 15;
     /** eventfd: EFD_SEMAPHORE. timerfd: TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET. */
     public static final int EVENTFD_SEMAPHORE = 1, TIMER_ABSTIME = 1, TIMER_CANCEL_ON_SET = 2;
     /** Clock ids a timerfd may use: REALTIME, MONOTONIC, BOOTTIME, REALTIME_ALARM, BOOTTIME_ALARM. */

@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Encodes and decodes the metadata sections, field by field in the order of the C structs in
@@ -76,6 +77,10 @@ final class MetadataCodec {
             add(sections, types, entrySizes, ImageFormat.SEC_FD_DATA, 0, k.data());
             add(sections, types, entrySizes, ImageFormat.SEC_INOTIFY_WATCHES, ImageFormat.INOTIFY_WATCH_SIZE,
                     inotifyWatches(k.watches()));
+        }
+        if (c.threads().stream().anyMatch(t -> !t.name().isEmpty())) {
+            add(sections, types, entrySizes, ImageFormat.SEC_THREAD_NAMES, ImageFormat.THREAD_NAME_SIZE,
+                    threadNames(c.threads()));
         }
         if (!c.workingSet().isEmpty()) {
             add(sections, types, entrySizes, ImageFormat.SEC_WORKSET, ImageFormat.WS_RANGE_SIZE,
@@ -129,6 +134,18 @@ final class MetadataCodec {
                 .putInt(p.childSubreaper() ? 1 : 0).putInt(p.thpDisable() ? 1 : 0).putInt(p.threadCount());
         for (Itimer t : p.itimers()) {
             b.putLong(t.intervalSec()).putLong(t.intervalUsec()).putLong(t.valueSec()).putLong(t.valueUsec());
+        }
+        return b.array();
+    }
+
+    /** One entry per named thread: TID, reserved, the name's first 15 bytes NUL-padded to 16. */
+    private static byte[] threadNames(List<ThreadRecord> threads) {
+        List<ThreadRecord> named = threads.stream().filter(t -> !t.name().isEmpty()).toList();
+        ByteBuffer b = le(ImageFormat.THREAD_NAME_SIZE * named.size());
+        for (ThreadRecord t : named) {
+            byte[] name = t.name().getBytes(StandardCharsets.UTF_8);      // cut to 15 bytes, as comm is
+            b.putInt(t.tid()).putInt(0).put(name, 0, Math.min(name.length, ImageFormat.THREAD_NAME_MAX));
+            b.position(b.position() + ImageFormat.THREAD_NAME_SIZE - 8 - Math.min(name.length, ImageFormat.THREAD_NAME_MAX));
         }
         return b.array();
     }
@@ -319,7 +336,11 @@ final class MetadataCodec {
         }
         StringTable strings = new StringTable(bytes(required(single, ImageFormat.SEC_STRINGS, "strings")));
         ProcessRecord process = decodeProcess(required(single, ImageFormat.SEC_PROCESS, "process"), strings);
-        List<ThreadRecord> threads = threadSections.stream().map(MetadataCodec::decodeThread).toList();
+        Map<Integer, String> names = decodeThreadNames(single.get(ImageFormat.SEC_THREAD_NAMES));
+        List<ThreadRecord> threads = threadSections.stream().map(b -> decodeThread(b, names)).toList();
+        if (!threads.stream().map(ThreadRecord::tid).collect(Collectors.toSet()).containsAll(names.keySet())) {
+            throw new ImageFormatException("a thread name is for a thread the image does not have");
+        }
         List<VmaRecord> vmas = decodeVmas(required(single, ImageFormat.SEC_VMAS, "mappings"), strings);
         List<PageRun> runs = decodeRuns(required(single, ImageFormat.SEC_RUNS, "page runs"));
         List<FileRecord> files = decodeFiles(required(single, ImageFormat.SEC_FILES, "files"), strings);
@@ -410,7 +431,7 @@ final class MetadataCodec {
                 pdeath, nnp != 0, subreaper != 0, thp != 0, threadCount, timers);
     }
 
-    private static ThreadRecord decodeThread(ByteBuffer b) {
+    private static ThreadRecord decodeThread(ByteBuffer b, Map<Integer, String> names) {
         if (b.remaining() < ImageFormat.THREAD_SIZE) {
             throw new ImageFormatException("thread section is too short");
         }
@@ -430,7 +451,31 @@ final class MetadataCodec {
         byte[] xstate = new byte[xstateSize];
         b.get(xstate);
         return new ThreadRecord(tid, regs, sigmask, altSp, altSize, altFlags, rseqAddr, rseqLen, rseqSig,
-                rseqFlags, robust, robustLen, clearTid, restarted, xstate);
+                rseqFlags, robust, robustLen, clearTid, restarted, xstate, names.getOrDefault(tid, ""));
+    }
+
+    /** Thread names by TID (section absent: none); each NUL-terminated within its 16 bytes, one per thread. */
+    private static Map<Integer, String> decodeThreadNames(ByteBuffer b) {
+        Map<Integer, String> names = new HashMap<>();
+        while (b != null && b.remaining() >= ImageFormat.THREAD_NAME_SIZE) {
+            int tid = b.getInt();
+            if (b.getInt() != 0) {
+                throw new ImageFormatException("the name of thread " + tid + " has a reserved field set");
+            }
+            byte[] name = new byte[ImageFormat.THREAD_NAME_SIZE - 8];
+            b.get(name);
+            int len = 0;
+            while (len < name.length && name[len] != 0) {
+                len++;
+            }
+            if (len > ImageFormat.THREAD_NAME_MAX) {
+                throw new ImageFormatException("the name of thread " + tid + " is not NUL-terminated");
+            }
+            if (names.put(tid, new String(name, 0, len, StandardCharsets.UTF_8)) != null) {
+                throw new ImageFormatException("thread " + tid + " is named twice");
+            }
+        }
+        return names;
     }
 
     private static List<VmaRecord> decodeVmas(ByteBuffer b, StringTable strings) {

@@ -26,7 +26,7 @@ public final class Records {
     /** regs are ready to resume (a restarted syscall is already rewound). */
     public record ThreadRecord(int tid, long[] regs, long sigmask, long altstackSp, long altstackSize,
             int altstackFlags, long rseqAddr, int rseqLen, int rseqSig, int rseqFlags, long robustList,
-            long robustListLen, long clearChildTid, long restartedSyscall, byte[] xstate) {}
+            long robustListLen, long clearChildTid, long restartedSyscall, byte[] xstate, String name) {}
 
     /**
      * A mapping; firstRun and runCount select its stored pages in the run table. file is an index

@@ -80,7 +80,7 @@ class ImageRoundTripTest {
 
         TestImages.assertSameContents(image.contents(), written);
         assertThat(image.header().version()).isEqualTo(ImageFormat.VERSION);
-        assertThat(image.header().sectionCount()).isEqualTo(12);
+        assertThat(image.header().sectionCount()).isEqualTo(13);
         assertThat(image.header().dataSize()).isEqualTo(written.storedPages() * ImageFormat.PAGE_SIZE);
         assertThat(image.header().dataOffset()).isEqualTo(written.runs().getFirst().dataOffset());
         assertThat(image.header().dataOffset() % ImageFormat.PAGE_SIZE).isZero();

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.spice.image.Records.PageRun;
 import dev.spice.image.Records.ProcessRecord;
 import dev.spice.image.Records.SeccompFilter;
+import dev.spice.image.Records.ThreadRecord;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -88,8 +89,8 @@ class MetadataCodecTest {
     void sectionsArePaddedAndCounted() {
         MetadataCodec.Encoded encoded = MetadataCodec.encode(TestImages.contents(1234, RUNS));
 
-        // 11 section types, THREAD twice; one XSAVE area is 20 bytes, so padding is needed.
-        assertThat(encoded.sections()).isEqualTo(12);
+        // 12 section types (THREAD_NAMES among them), THREAD twice; one XSAVE area is 20 bytes, so padding is needed.
+        assertThat(encoded.sections()).isEqualTo(13);
         assertThat(encoded.bytes().length % 8).isZero();
         ByteBuffer first = ByteBuffer.wrap(encoded.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         assertThat(first.getInt(0)).isEqualTo(ImageFormat.SEC_PROCESS);
@@ -108,6 +109,56 @@ class MetadataCodecTest {
         MetadataCodec.Encoded encoded = MetadataCodec.encode(withProcess(c, longName));
 
         assertThat(decode(encoded.bytes(), encoded.sections()).process().comm()).isEqualTo("a-very-long-thr");
+    }
+
+    @Test
+    void threadsWithoutNamesWriteNoNameSection() {
+        ImageContents c = TestImages.contents(1234, RUNS);
+        List<ThreadRecord> unnamed = c.threads().stream().map(t -> named(t, "")).toList();
+        MetadataCodec.Encoded encoded = MetadataCodec.encode(new ImageContents(c.process(), unnamed, c.vmas(), c.runs(),
+                c.files(), c.fds(), c.auxv(), c.sigactions(), c.rlimits(), c.groups()));
+
+        assertThat(encoded.sections()).isEqualTo(12);
+        assertThat(decode(encoded.bytes(), encoded.sections()).threads()).extracting(ThreadRecord::name)
+                .containsOnly("");
+    }
+
+    @Test
+    void badThreadNamesAreRejected() {
+        MetadataCodec.Encoded encoded = MetadataCodec.encode(TestImages.contents(1234, RUNS));
+        int names = payloadOf(encoded.bytes(), ImageFormat.SEC_THREAD_NAMES);
+
+        byte[] unterminated = encoded.bytes().clone();
+        java.util.Arrays.fill(unterminated, names + 8, names + 24, (byte) 'x');
+        assertThatThrownBy(() -> decode(unterminated, encoded.sections()))
+                .isInstanceOf(ImageFormatException.class).hasMessageContaining("not NUL-terminated");
+        byte[] reserved = encoded.bytes().clone();
+        reserved[names + 4] = 1;
+        assertThatThrownBy(() -> decode(reserved, encoded.sections()))
+                .isInstanceOf(ImageFormatException.class).hasMessageContaining("reserved field");
+        byte[] stranger = encoded.bytes().clone();
+        ByteBuffer.wrap(stranger).order(ByteOrder.LITTLE_ENDIAN).putInt(names, 4242);
+        assertThatThrownBy(() -> decode(stranger, encoded.sections()))
+                .isInstanceOf(ImageFormatException.class).hasMessageContaining("does not have");
+    }
+
+    /** Where the payload of the first section of {@code type} starts in encoded metadata. */
+    private static int payloadOf(byte[] metadata, int type) {
+        ByteBuffer b = ByteBuffer.wrap(metadata).order(ByteOrder.LITTLE_ENDIAN);
+        for (int at = 0; at < metadata.length; ) {
+            int length = (int) b.getLong(at + 8);
+            if (b.getInt(at) == type) {
+                return at + ImageFormat.SECTION_HEADER_SIZE;
+            }
+            at += ImageFormat.SECTION_HEADER_SIZE + (length + 7) / 8 * 8;
+        }
+        throw new AssertionError("no section of type " + type);
+    }
+
+    private static ThreadRecord named(ThreadRecord t, String name) {
+        return new ThreadRecord(t.tid(), t.regs(), t.sigmask(), t.altstackSp(), t.altstackSize(), t.altstackFlags(),
+                t.rseqAddr(), t.rseqLen(), t.rseqSig(), t.rseqFlags(), t.robustList(), t.robustListLen(),
+                t.clearChildTid(), t.restartedSyscall(), t.xstate(), name);
     }
 
     @Test

@@ -48,7 +48,7 @@ final class TestImages {
         }
         return new ThreadRecord(tid, regs, 0x8000_0000_0000_0002L, STACK - 0x10000L, 0x8000L, 2,
                 0x7f00_dead_0000L + tid, 32, 0x53053053, 0, 0x7f00_beef_0000L + tid, 24, 0x7f00_cafe_0000L + tid,
-                tid == 101 ? 35 : -1, xstate);
+                tid == 101 ? 35 : -1, xstate, "worker-" + tid);
     }
 
     static List<FileRecord> files() {
