@@ -165,6 +165,18 @@ class EngineTest {
         assertThat(info.version()).isNotBlank();
     }
 
+    /** The warm-up events run in rounds while they keep getting faster, so the snapshot holds the fast state. */
+    @Test
+    void warmUpGoesOnUntilTheFunctionStopsGettingFaster() throws IOException {
+        Engine e = engine();
+        assertThat(e.deploy(function("slow_start")).snapshot()).isNotNull();
+        InvocationResult r = e.invoke("slow_start", bytes("{}"), InvokeOptions.DEFAULT);
+        assertThat(r.path()).isEqualTo(InvocationPath.RESTORED);
+        JsonNode p = json(r);
+        assertThat(p.get("slow").asBoolean()).as("first call after the restore, call %s", p.get("calls")).isFalse();
+        assertThat(p.get("calls").asInt()).isLessThanOrEqualTo(Engine.WARMUP_ROUNDS + 1);
+    }
+
     @Test
     void warmUpRestoresEachSnapshotAndLeavesNoInstanceBehind() throws IOException {
         Engine deployer = engine();
