@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spice.engine.Engine;
 import dev.spice.engine.RuntimeChannel;
 import dev.spice.engine.RuntimeSpec;
+import dev.spice.engine.WarmUpRounds;
 import dev.spice.sys.FileTrees;
 import dev.spice.sys.Fds;
 import dev.spice.sys.Processes;
@@ -72,9 +73,11 @@ final class CriuModes {
         Path images = work.resolve(f.name());
         try (RuntimeChannel channel = new RuntimeChannel(responses[0], requests[1])) {
             expect(channel.receive(deadline()), "ready");
-            for (JsonNode event : spec.warmup()) {
-                invoke(channel, f.name(), event);
-            }
+            WarmUpRounds.run(() -> {                     // as a deploy does
+                for (JsonNode event : spec.warmup()) {
+                    invoke(channel, f.name(), event);
+                }
+            });
             channel.send(RuntimeChannel.message("prepare"));
             expect(channel.receive(deadline()), "prepared");
             List<String> links = new ArrayList<>();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spice.engine.Engine;
 import dev.spice.engine.RuntimeChannel;
 import dev.spice.engine.RuntimeSpec;
+import dev.spice.engine.WarmUpRounds;
 import dev.spice.sys.FileTrees;
 import dev.spice.sys.Fds;
 import dev.spice.sys.Nr;
@@ -131,9 +132,11 @@ final class VmModes {
                         + hello.path("error").path("errorMessage").asText());
             }
             expect(hello, "ready");
-            for (JsonNode event : spec.warmup()) {
-                checked(f, invoke(vm.channel(), f.name(), event, false));
-            }
+            WarmUpRounds.run(() -> {                     // as a deploy does
+                for (JsonNode event : spec.warmup()) {
+                    checked(f, invoke(vm.channel(), f.name(), event, false));
+                }
+            });
             vm.channel().send(RuntimeChannel.message("prepare"));
             expect(vm.channel().receive(deadline(TIMEOUT)), "prepared");
             long deadline = deadline(TIMEOUT);

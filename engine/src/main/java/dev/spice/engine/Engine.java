@@ -398,37 +398,20 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /**
-     * Warm-up rounds: the events, in order, as long as a round still gets faster than the best before
-     * it by more than {@link #WARMUP_GAIN}, at most {@link #WARMUP_ROUNDS} rounds and no round started
-     * after {@link #WARMUP_BUDGET}. One round leaves a JIT (the JVM's C2, V8's TurboFan) short of the
-     * code a long run compiles: matmul's three small events once left the restored instance 4.7x
-     * slower than its peak for its first six requests (727 ms, then 153). An interpreter's second
-     * round is as fast as its first, so Python functions take two.
-     */
-    static final int WARMUP_ROUNDS = 10;
-    static final double WARMUP_GAIN = 0.1;
-    static final Duration WARMUP_BUDGET = Duration.ofSeconds(20);
-
+    /** The warm-up events in rounds until they stop getting faster ({@link WarmUpRounds}). */
     private void warmUp(Instance instance, FunctionManifest m) {
         if (m.warmup().isEmpty()) {
             return;
         }
-        long start = System.nanoTime(), best = Long.MAX_VALUE;
-        int rounds = 0;
-        while (rounds < WARMUP_ROUNDS && System.nanoTime() - start < WARMUP_BUDGET.toNanos()) {
-            long roundStart = System.nanoTime();
-            warmUpRound(instance, m);
-            long took = System.nanoTime() - roundStart;
-            rounds++;
-            boolean faster = took < best * (1 - WARMUP_GAIN);
-            best = Math.min(best, took);
-            if (!faster && rounds > 1) {
-                break;
-            }
+        WarmUpRounds.Result r;
+        try {
+            r = WarmUpRounds.run(() -> warmUpRound(instance, m));
+        } catch (RuntimeChannel.ClosedException | RuntimeChannel.TimeoutException e) {
+            // warmUpRound reports a failed call as a DeployException; these come only from other callers' rounds
+            throw new DeployException("warm-up of " + m.name() + " failed: " + e.getMessage());
         }
-        LOG.info("deploy {}: {} warm-up round(s) of {} event(s), the fastest {} ms", m.name(), rounds,
-                m.warmup().size(), best / 1_000_000);
+        LOG.info("deploy {}: {} warm-up round(s) of {} event(s), the fastest {} ms", m.name(), r.rounds(),
+                m.warmup().size(), r.fastestNanos() / 1_000_000);
     }
 
     private void warmUpRound(Instance instance, FunctionManifest m) {

@@ -174,7 +174,7 @@ class EngineTest {
         assertThat(r.path()).isEqualTo(InvocationPath.RESTORED);
         JsonNode p = json(r);
         assertThat(p.get("slow").asBoolean()).as("first call after the restore, call %s", p.get("calls")).isFalse();
-        assertThat(p.get("calls").asInt()).isLessThanOrEqualTo(Engine.WARMUP_ROUNDS + 1);
+        assertThat(p.get("calls").asInt()).isLessThanOrEqualTo(WarmUpRounds.MAX_ROUNDS + 1);
     }
 
     @Test
