@@ -17,8 +17,6 @@ import java.util.Locale;
  * a second pass over the same pages gives the loop's own cost, which is subtracted.
  */
 record PageTableCosts(double syscallMicros, double faultMicros, double firstTouchMicros) {
-    private static final long MADVISE = 28;
-    private static final long GETPPID = 110;
     private static final long MADV_POPULATE_WRITE = 23;
     private static final long MADV_NOHUGEPAGE = 15;
     private static final long PROT_RW = 3;
@@ -52,7 +50,7 @@ record PageTableCosts(double syscallMicros, double faultMicros, double firstTouc
         int calls = 20_000;
         long start = System.nanoTime();
         for (int i = 0; i < calls; i++) {
-            Syscall.raw(GETPPID, 0, 0, 0, 0, 0, 0);
+            Syscall.raw(Nr.GETPPID, 0, 0, 0, 0, 0, 0);
         }
         return (System.nanoTime() - start) / 1e3 / calls;
     }
@@ -62,9 +60,9 @@ record PageTableCosts(double syscallMicros, double faultMicros, double firstTouc
         long len = PAGES * PAGE;
         long address = Syscall.call("mmap", Nr.MMAP, 0, len, PROT_RW, MAP_PRIVATE_ANONYMOUS, -1, 0);
         try {
-            Syscall.call("madvise", MADVISE, address, len, MADV_NOHUGEPAGE);
+            Syscall.call("madvise", Nr.MADVISE, address, len, MADV_NOHUGEPAGE);
             if (populated) {
-                Syscall.call("madvise", MADVISE, address, len, MADV_POPULATE_WRITE);
+                Syscall.call("madvise", Nr.MADVISE, address, len, MADV_POPULATE_WRITE);
             }
             MemorySegment pages = MemorySegment.ofAddress(address).reinterpret(len);
             long first = pass(pages, !populated);

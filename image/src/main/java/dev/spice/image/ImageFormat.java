@@ -32,7 +32,7 @@ public final class ImageFormat {
             FILE_SIZE = 48, FD_SIZE = 24, SIGACTION_SIZE = 32, RLIMIT_SIZE = 16, WS_RANGE_SIZE = 24,
             WS_DATA_SIZE = 16, FD_OBJECT_SIZE = 48, EPOLL_TARGET_SIZE = 16, FD_MESSAGE_SIZE = 24,
             INOTIFY_WATCH_SIZE = 16, THREAD_NAME_SIZE = 24;
-    /** The longest thread name (comm) in bytes: the kernel's TASK_COMM_LEN less its NUL. */
+    /** The longest process or thread name (comm) in bytes: the kernel's TASK_COMM_LEN less its NUL. */
     public static final int THREAD_NAME_MAX = 15;
     /** eventfd: EFD_SEMAPHORE. timerfd: TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET. */
     public static final int EVENTFD_SEMAPHORE = 1, TIMER_ABSTIME = 1, TIMER_CANCEL_ON_SET = 2;

@@ -120,10 +120,7 @@ final class MetadataCodec {
             b.putInt(id);
         }
         b.putInt(p.umask()).putInt(p.personality());
-        byte[] comm = new byte[16];
-        byte[] name = p.comm().getBytes(StandardCharsets.UTF_8);
-        System.arraycopy(name, 0, comm, 0, Math.min(15, name.length));
-        b.put(comm);
+        b.put(commField(p.comm()));
         b.putInt(strings.offset(p.cwd())).putInt(p.exeFile());
         MmLayout m = p.mm();
         b.putLong(m.startCode()).putLong(m.endCode()).putLong(m.startData()).putLong(m.endData())
@@ -143,11 +140,26 @@ final class MetadataCodec {
         List<ThreadRecord> named = threads.stream().filter(t -> !t.name().isEmpty()).toList();
         ByteBuffer b = le(ImageFormat.THREAD_NAME_SIZE * named.size());
         for (ThreadRecord t : named) {
-            byte[] name = t.name().getBytes(StandardCharsets.UTF_8);      // cut to 15 bytes, as comm is
-            b.putInt(t.tid()).putInt(0).put(name, 0, Math.min(name.length, ImageFormat.THREAD_NAME_MAX));
-            b.position(b.position() + ImageFormat.THREAD_NAME_SIZE - 8 - Math.min(name.length, ImageFormat.THREAD_NAME_MAX));
+            b.putInt(t.tid()).putInt(0).put(commField(t.name()));
         }
         return b.array();
+    }
+
+    /** A name as the kernel keeps a comm: its first 15 bytes of UTF-8, NUL-padded to 16. */
+    private static byte[] commField(String name) {
+        byte[] field = new byte[ImageFormat.THREAD_NAME_MAX + 1];
+        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        System.arraycopy(bytes, 0, field, 0, Math.min(ImageFormat.THREAD_NAME_MAX, bytes.length));
+        return field;
+    }
+
+    /** How many bytes of a 16-byte comm field come before its first NUL (16: there is none). */
+    private static int commLength(byte[] field) {
+        int len = 0;
+        while (len < field.length && field[len] != 0) {
+            len++;
+        }
+        return len;
     }
 
     private static byte[] thread(ThreadRecord t) {
@@ -409,12 +421,9 @@ final class MetadataCodec {
         int[] uid = {b.getInt(), b.getInt(), b.getInt(), b.getInt()};
         int[] gid = {b.getInt(), b.getInt(), b.getInt(), b.getInt()};
         int umask = b.getInt(), personality = b.getInt();
-        byte[] comm = new byte[16];
+        byte[] comm = new byte[ImageFormat.THREAD_NAME_MAX + 1];
         b.get(comm);
-        int commLen = 0;
-        while (commLen < 16 && comm[commLen] != 0) {
-            commLen++;
-        }
+        int commLen = commLength(comm);
         String cwd = strings.at(b.getInt());
         int exe = b.getInt();
         MmLayout mm = new MmLayout(b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong(),
@@ -462,12 +471,9 @@ final class MetadataCodec {
             if (b.getInt() != 0) {
                 throw new ImageFormatException("the name of thread " + tid + " has a reserved field set");
             }
-            byte[] name = new byte[ImageFormat.THREAD_NAME_SIZE - 8];
+            byte[] name = new byte[ImageFormat.THREAD_NAME_MAX + 1];
             b.get(name);
-            int len = 0;
-            while (len < name.length && name[len] != 0) {
-                len++;
-            }
+            int len = commLength(name);
             if (len > ImageFormat.THREAD_NAME_MAX) {
                 throw new ImageFormatException("the name of thread " + tid + " is not NUL-terminated");
             }

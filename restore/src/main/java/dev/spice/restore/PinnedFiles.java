@@ -116,7 +116,7 @@ public final class PinnedFiles implements AutoCloseable {
     /** Closes the descriptors now, or when the last restore that acquired them releases them. */
     @Override
     public void close() {
-        uses.close(() -> { });
+        uses.close();
     }
 
     private void closeDescriptors() {

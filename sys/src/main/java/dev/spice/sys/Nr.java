@@ -12,6 +12,7 @@ public final class Nr {
     public static final long SOCKETPAIR = 53;
     public static final long SENDMSG = 46;
     public static final long MPROTECT = 10;
+    public static final long MADVISE = 28;
     public static final long MUNMAP = 11;
     public static final long BRK = 12;
     public static final long RT_SIGACTION = 13;
@@ -20,6 +21,7 @@ public final class Nr {
     public static final long FADVISE64 = 221;
     public static final long OPENAT = 257;
     public static final long GETPID = 39;
+    public static final long GETPPID = 110;
     public static final long KILL = 62;
     public static final long WAIT4 = 61;
     public static final long PTRACE = 101;

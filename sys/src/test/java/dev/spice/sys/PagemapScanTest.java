@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 class PagemapScanTest {
     private static final int PAGE = 4096, PAGES = 64;
-    private static final long MADVISE = 28, MADV_NOHUGEPAGE = 14;
+    private static final long MADV_NOHUGEPAGE = 14;
     private static final int PID = (int) ProcessHandle.current().pid();
 
     private static List<Region> present(long start, long end) {
@@ -46,7 +46,7 @@ class PagemapScanTest {
         long size = (long) PAGES * PAGE;
         long start = Syscall.call("mmap", Nr.MMAP, 0, size, 3, 0x22, -1, 0);  // rw, private anonymous
         try {
-            Syscall.call("madvise", MADVISE, start, size, MADV_NOHUGEPAGE);
+            Syscall.call("madvise", Nr.MADVISE, start, size, MADV_NOHUGEPAGE);
             MemorySegment pages = MemorySegment.ofAddress(start).reinterpret(size);
             for (int i = 0; i < PAGES; i += 2) {
                 pages.set(JAVA_BYTE, (long) i * PAGE + 5, (byte) 1);
